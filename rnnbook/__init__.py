@@ -1,0 +1,77 @@
+"""rnnbook: vanilla recurrent neural networks from scratch in NumPy.
+
+The package behind the book *Recurrent Neural Networks from Scratch*. Every
+chapter of the book runs this code at build time.
+
+>>> import numpy as np, rnnbook as rb
+>>> rng = np.random.default_rng(0)
+>>> params = rb.init_params(1, 16, 1, scheme="xavier", rng=rng)
+>>> x = rng.normal(size=(8, 25, 1))
+>>> cache = rb.forward(params, x)
+>>> loss, dy = rb.mse_loss(cache.y, np.zeros_like(x))
+>>> grads = rb.backward(params, cache, dy)
+>>> clipped, norm = rb.clip_grad_norm(grads, max_norm=1.0)
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import notebook, plots
+from .clip import clip_grad_norm, clip_grad_value, global_norm
+from .data import SineWaves, Split, fit_ar, persistence, predict_ar, seed_config, sine_waves, split
+from .gradcheck import gradcheck, numerical_gradient, relative_error
+from .init import (
+    init_params,
+    largest_singular_value,
+    orthogonal,
+    scaled_normal,
+    spectral_radius,
+    xavier_normal,
+    xavier_uniform,
+)
+from .loss import mse_loss
+from .optim import SGD, Adam
+from .rnn import ForwardCache, RNNParams, backward, bptt, forward
+from .train import DivergenceError, History, evaluate, fit
+
+try:
+    __version__ = version("rnnbook")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "notebook",
+    "plots",
+    "Adam",
+    "DivergenceError",
+    "ForwardCache",
+    "History",
+    "RNNParams",
+    "SGD",
+    "SineWaves",
+    "Split",
+    "backward",
+    "bptt",
+    "clip_grad_norm",
+    "clip_grad_value",
+    "evaluate",
+    "fit",
+    "fit_ar",
+    "forward",
+    "global_norm",
+    "gradcheck",
+    "init_params",
+    "largest_singular_value",
+    "mse_loss",
+    "numerical_gradient",
+    "orthogonal",
+    "persistence",
+    "predict_ar",
+    "relative_error",
+    "scaled_normal",
+    "seed_config",
+    "sine_waves",
+    "spectral_radius",
+    "split",
+    "xavier_normal",
+    "xavier_uniform",
+]

@@ -1,0 +1,47 @@
+"""Gradient clipping: by global norm (Pascanu et al., 2013) and by value."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import validate
+from .rnn import RNNParams
+
+
+def global_norm(grads: RNNParams) -> float:
+    """The L2 norm of all gradient entries taken together: sqrt(sum_i ||g_i||^2)."""
+    return float(np.sqrt(sum(np.vdot(g, g) for _, g in grads.items())))
+
+
+def clip_grad_norm(grads: RNNParams, max_norm: float) -> tuple[RNNParams, float]:
+    """Rescale the gradients so that their global norm is at most `max_norm`.
+
+    .. math:: g \\leftarrow \\frac{\\text{max\\_norm}}{\\lVert g\\rVert} g
+              \\quad \\text{if } \\lVert g\\rVert > \\text{max\\_norm}     (eq-clip-norm)
+
+    The direction of the update is kept; only its length is capped.
+
+    Parameters
+    ----------
+    grads : RNNParams
+        Gradients, e.g. from :func:`rnnbook.backward`.
+    max_norm : float
+        The threshold, > 0.
+
+    Returns
+    -------
+    clipped : RNNParams
+        New arrays (the input is not modified).
+    norm : float
+        The global norm before clipping.
+    """
+    validate.positive("max_norm", max_norm)
+    norm = global_norm(grads)
+    scale = max_norm / norm if norm > max_norm else 1.0  # (eq-clip-norm)
+    return grads.map(lambda g: g * g.dtype.type(scale)), norm
+
+
+def clip_grad_value(grads: RNNParams, limit: float) -> RNNParams:
+    """Clip every gradient entry to [-limit, limit]. This can change the direction."""
+    validate.positive("limit", limit)
+    return grads.map(lambda g: np.clip(g, -limit, limit))

@@ -1,0 +1,221 @@
+"""Sine-wave sequences, splits by sequence, and the baselines an RNN must beat.
+
+A sequence is s_t = A sin(2 pi f t + phi) (+ noise), t = 0..T; the input is
+x_t = s_t and the target the next value, s_{t+1}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import validate
+
+#: The seed notebook's task: one frequency (0.1 cycles per step), random phase,
+#: unit amplitude, 500 sequences of length 25.
+SEED_CONFIG = dict(n=500, length=25, freq=0.1, phase=(0.0, 2 * np.pi), amplitude=1.0)
+
+#: The book's task: frequency, phase and amplitude all random, so the network
+#: has to infer the frequency from what it has seen.
+BOOK_TASK = dict(freq=(0.02, 0.15), phase=(0.0, 2 * np.pi), amplitude=(0.5, 1.5))
+
+Range = float | tuple[float, float]
+
+
+@dataclass(frozen=True)
+class SineWaves:
+    """A batch of sine sequences with next-step targets.
+
+    Attributes
+    ----------
+    x : ndarray, shape (n, T, 1)
+        Inputs s_0..s_{T-1}.
+    y : ndarray, shape (n, T, 1)
+        Targets s_1..s_T.
+    freq, phase, amplitude : ndarray, shape (n,)
+        Each sequence's frequency (cycles per step), phase (radians) and amplitude.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    freq: np.ndarray
+    phase: np.ndarray
+    amplitude: np.ndarray
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def subset(self, index: np.ndarray) -> SineWaves:
+        """The sequences selected by `index` (an integer array or a slice)."""
+        return SineWaves(
+            *(a[index] for a in (self.x, self.y, self.freq, self.phase, self.amplitude))
+        )
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train, validation and test sets, disjoint by sequence."""
+
+    train: SineWaves
+    val: SineWaves
+    test: SineWaves
+
+
+def _draw(name: str, value: Range, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n values: all equal to `value`, or uniform on the interval `value` = (low, high)."""
+    if isinstance(value, tuple):
+        low, high = value
+        if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+            raise ValueError(
+                f"{name}: expected a (low, high) interval with low <= high, got {value!r}"
+            )
+        return rng.uniform(low, high, size=n)
+    if not np.isfinite(value):
+        raise ValueError(
+            f"{name}: expected a finite number or a (low, high) interval, got {value!r}"
+        )
+    return np.full(n, float(value))
+
+
+def sine_waves(
+    n: int,
+    length: int,
+    *,
+    freq: Range = BOOK_TASK["freq"],
+    phase: Range = BOOK_TASK["phase"],
+    amplitude: Range = BOOK_TASK["amplitude"],
+    noise: float = 0.0,
+    rng: np.random.Generator,
+    dtype: type | np.dtype = np.float64,
+) -> SineWaves:
+    """Draw `n` sine sequences of `length` steps with next-step targets.
+
+    Parameters
+    ----------
+    n : int
+        Number of sequences.
+    length : int
+        T, the number of input steps (T + 1 samples are drawn).
+    freq, phase, amplitude : float or (low, high)
+        A fixed value, or an interval to draw uniformly from, per sequence.
+        Frequency is in cycles per step and must stay below the Nyquist limit 0.5.
+    noise : float
+        Standard deviation of Gaussian noise added to every sample.
+    rng : numpy.random.Generator
+        The only source of randomness.
+    dtype : float32 or float64
+
+    Returns
+    -------
+    SineWaves
+        ``x`` and ``y`` of shape (n, length, 1).
+    """
+    n, length = validate.size("n", n), validate.size("length", length)
+    rng = validate.generator("rng", rng)
+    validate.positive("noise", noise, allow_zero=True)
+    f = _draw("freq", freq, n, rng)
+    if np.any(f <= 0) or np.any(f >= 0.5):
+        raise ValueError(f"freq: expected values in (0, 0.5) cycles per step, got {freq!r}")
+    phi = _draw("phase", phase, n, rng)
+    A = _draw("amplitude", amplitude, n, rng)
+    t = np.arange(length + 1)
+    s = A[:, None] * np.sin(2 * np.pi * f[:, None] * t + phi[:, None])
+    if noise > 0:
+        s = s + rng.normal(0.0, noise, size=s.shape)
+    s = s.astype(dtype)[:, :, None]
+    return SineWaves(x=s[:, :-1], y=s[:, 1:], freq=f, phase=phi, amplitude=A)
+
+
+def seed_config(rng: np.random.Generator, **overrides) -> SineWaves:
+    """The seed notebook's data set: ``sine_waves(**SEED_CONFIG)``."""
+    return sine_waves(**{**SEED_CONFIG, **overrides}, rng=rng)
+
+
+def split(
+    data: SineWaves,
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    *,
+    rng: np.random.Generator,
+) -> Split:
+    """Shuffle the sequences and cut them into train, validation and test sets.
+
+    Whole sequences go to one set, so no test sequence is seen in training.
+    """
+    rng = validate.generator("rng", rng)
+    if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
+        raise ValueError(f"fractions: expected three numbers >= 0 summing to 1, got {fractions!r}")
+    order = rng.permutation(len(data))
+    n_train = int(round(fractions[0] * len(data)))
+    n_val = int(round(fractions[1] * len(data)))
+    cuts = np.split(order, [n_train, n_train + n_val])
+    return Split(*(data.subset(np.sort(idx)) for idx in cuts))
+
+
+def _series(name: str, x: np.ndarray) -> np.ndarray:
+    return validate.float_array(name, x, (None, None, 1))
+
+
+def persistence(x: np.ndarray) -> np.ndarray:
+    """The persistence baseline: predict s_{t+1} = s_t. Shape (B, T, 1)."""
+    return _series("x", x).copy()
+
+
+def lagged(x: np.ndarray, k: int) -> np.ndarray:
+    """Features [x_t, x_{t-1}, ..., x_{t-k+1}, 1] for every step, shape (B, T, k + 1).
+
+    Values before the start of a sequence are zero, as h_0 = 0 is for the RNN.
+    """
+    x = _series("x", x)[:, :, 0]
+    k = validate.size("k", k)
+    B, T = x.shape
+    features = np.zeros((B, T, k + 1), dtype=x.dtype)
+    for lag in range(k):
+        features[:, lag:, lag] = x[:, : T - lag]
+    features[:, :, k] = 1.0  # bias
+    return features
+
+
+def fit_ar(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
+    """Least-squares AR(k) models for next-step prediction, one per history length.
+
+    At step t only t + 1 past values exist, so the baseline uses the model with
+    j = min(t + 1, k) lags there: y_t ~ c_j . [x_t, ..., x_{t-j+1}, 1]. Model j is
+    fitted by least squares on every step that has j values of history. This is
+    the best linear predictor from the same information the RNN has (h_0 = 0).
+
+    Parameters
+    ----------
+    x, y : ndarray, shape (B, T, 1)
+        Training inputs and next-step targets.
+    k : int
+        The longest history used, 1 <= k <= T.
+
+    Returns
+    -------
+    ndarray, shape (k, k + 1)
+        Row j - 1 holds model j: its j lag coefficients, zeros for unused lags,
+        and the intercept in the last column.
+    """
+    features = lagged(x, k)
+    y = validate.float_array("y", y, x.shape, dtype=x.dtype)
+    T = x.shape[1]
+    if k > T:
+        raise ValueError(f"k: expected at most the sequence length {T}, got {k}")
+    coefs = np.zeros((k, k + 1), dtype=x.dtype)
+    for j in range(1, k + 1):
+        columns = [*range(j), k]  # j lags and the intercept
+        A = features[:, j - 1 :, columns].reshape(-1, j + 1)
+        b = y[:, j - 1 :, 0].reshape(-1)
+        coefs[j - 1, columns], *_ = np.linalg.lstsq(A, b, rcond=None)
+    return coefs
+
+
+def predict_ar(coefs: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Predictions of the AR models from :func:`fit_ar` at every step, shape (B, T, 1)."""
+    coefs = validate.float_array("coefs", coefs, (None, None))
+    k = coefs.shape[0]
+    features = lagged(x, k)  # (B, T, k + 1)
+    T = x.shape[1]
+    per_step = coefs[np.minimum(np.arange(T), k - 1)]  # (T, k + 1): model min(t + 1, k)
+    return np.sum(features * per_step, axis=2, keepdims=True)

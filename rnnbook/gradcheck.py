@@ -1,0 +1,125 @@
+"""Checking BPTT against central finite differences.
+
+    dL/dtheta_i ~ (L(theta + eps e_i) - L(theta - eps e_i)) / (2 eps)     (eq-central-difference)
+
+The error of this estimate is O(eps^2) from truncation plus O(u |L| / eps) from
+rounding (u ~ 1e-16 is float64's unit round-off), so eps ~ u^(1/3) ~ 1e-5 is best
+and the error cannot go below about u^(2/3) |L| ~ 1e-11 |L|. For a gradient
+entry much smaller than the loss that is not enough for a relative error of
+1e-7, so :func:`gradcheck` uses the fourth-order five-point stencil
+
+    (-L(+2 eps) + 8 L(+eps) - 8 L(-eps) + L(-2 eps)) / (12 eps)            (eq-five-point)
+
+whose truncation error is O(eps^4): with eps = 1e-3 both errors are ~1e-13 |L|.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from . import validate
+from .loss import mse_loss
+from .rnn import RNNParams, bptt, forward
+
+#: Finite-difference stencils: offsets (in units of eps) and weights (times 1/eps).
+STENCILS = {
+    2: ((1, -1), (1 / 2, -1 / 2)),  # (eq-central-difference)
+    4: ((2, 1, -1, -2), (-1 / 12, 8 / 12, -8 / 12, 1 / 12)),  # (eq-five-point)
+}
+
+
+def numerical_gradient(
+    f: Callable[[], float], a: np.ndarray, eps: float = 1e-5, order: int = 2
+) -> np.ndarray:
+    """Finite-difference gradient of ``f()`` with respect to the array `a`.
+
+    Parameters
+    ----------
+    f : callable
+        Returns the loss for the current value of `a`.
+    a : ndarray
+        Perturbed in place, one entry at a time, and restored afterwards.
+    eps : float
+        The step.
+    order : {2, 4}
+        Accuracy order: 2 is the central difference, 4 the five-point stencil.
+
+    Returns
+    -------
+    ndarray, same shape as `a`
+    """
+    validate.positive("eps", eps)
+    if order not in STENCILS:
+        raise ValueError(f"order: expected one of {sorted(STENCILS)}, got {order!r}")
+    offsets, weights = STENCILS[order]
+    grad = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        saved = a[i]
+        total = 0.0
+        for offset, weight in zip(offsets, weights):
+            a[i] = saved + offset * eps
+            total += weight * f()
+        a[i] = saved
+        grad[i] = total / eps
+    return grad
+
+
+def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 0.0) -> float:
+    """max_i |a_i - n_i| / max(|a_i|, |n_i|, floor), with 0/0 counted as 0.
+
+    `floor` keeps entries too small for finite differences to resolve (those
+    below the round-off level) from dominating the maximum.
+    """
+    diff = np.abs(analytic - numeric)
+    scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
+    ratio = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    return float(ratio.max()) if ratio.size else 0.0
+
+
+def gradcheck(
+    params: RNNParams,
+    x: np.ndarray,
+    target: np.ndarray,
+    *,
+    h0: np.ndarray | None = None,
+    eps: float = 1e-3,
+    order: int = 4,
+) -> dict[str, float]:
+    """Compare :func:`rnnbook.bptt` with finite differences of the MSE loss.
+
+    Parameters
+    ----------
+    params : RNNParams
+    x : ndarray, shape (B, T, D)
+    target : ndarray, shape (B, T, O)
+    h0 : ndarray, shape (B, H), optional
+        If given, dL/dh_0 is checked too (key ``"h0"``).
+    eps, order : float, int
+        Finite-difference step and accuracy order (see :func:`numerical_gradient`).
+
+    Returns
+    -------
+    dict of str to float
+        The max relative error (see :func:`relative_error`) for every parameter.
+        Entries smaller than 1e-4 |L| are measured relative to 1e-4 |L|: with
+        round-off of about u |L| / eps no finite difference resolves them better.
+    """
+    params = params.copy()  # perturbed in place below
+    h0 = None if h0 is None else h0.copy()
+    cache = forward(params, x, h0)
+    loss0, dy = mse_loss(cache.y, target)
+    floor = 1e-4 * loss0
+    grads, dh0 = bptt(params, cache, dy)
+
+    def loss() -> float:
+        return mse_loss(forward(params, x, h0).y, target)[0]
+
+    errors = {
+        name: relative_error(g, numerical_gradient(loss, getattr(params, name), eps, order), floor)
+        for name, g in grads.items()
+    }
+    if h0 is not None:
+        errors["h0"] = relative_error(dh0, numerical_gradient(loss, h0, eps, order), floor)
+    return errors

@@ -1,0 +1,303 @@
+"""The vanilla RNN: parameters, forward pass and backpropagation through time.
+
+The model, in column-vector notation (the book's equations):
+
+    h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h)      (eq-hidden-state)
+    y_t = W_hy h_t + b_y                            (eq-output)
+
+The code works on batches stored row by row, so a matrix-vector product
+``W @ h`` in the prose becomes ``h @ W.T`` here. Internally all time series are
+kept *time-major*, shape (T, B, .), so that the slice for one time step is a
+contiguous block of memory; the public results are batch-first views.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import validate
+
+
+@dataclass
+class RNNParams:
+    """The five parameter arrays of a vanilla RNN (or their gradients).
+
+    Attributes
+    ----------
+    W_xh : ndarray, shape (H, D)
+        Input-to-hidden weights.
+    W_hh : ndarray, shape (H, H)
+        Hidden-to-hidden (recurrent) weights.
+    b_h : ndarray, shape (H,)
+        Hidden bias.
+    W_hy : ndarray, shape (O, H)
+        Hidden-to-output weights.
+    b_y : ndarray, shape (O,)
+        Output bias.
+    """
+
+    W_xh: np.ndarray
+    W_hh: np.ndarray
+    b_h: np.ndarray
+    W_hy: np.ndarray
+    b_y: np.ndarray
+
+    def __post_init__(self) -> None:
+        # Shapes must agree with each other; values are checked by forward().
+        W_xh = validate.float_array("W_xh", self.W_xh, (None, None), finite=False)
+        H, dtype = W_xh.shape[0], W_xh.dtype
+        W_hy = validate.float_array("W_hy", self.W_hy, (None, H), dtype=dtype, finite=False)
+        O = W_hy.shape[0]
+        for name, shape in {"W_hh": (H, H), "b_h": (H,), "b_y": (O,)}.items():
+            validate.float_array(name, getattr(self, name), shape, dtype=dtype, finite=False)
+
+    @property
+    def input_size(self) -> int:
+        """D, the size of each input vector x_t."""
+        return self.W_xh.shape[1]
+
+    @property
+    def hidden_size(self) -> int:
+        """H, the size of the hidden state h_t."""
+        return self.W_hh.shape[0]
+
+    @property
+    def output_size(self) -> int:
+        """O, the size of each output vector y_t."""
+        return self.W_hy.shape[0]
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The common floating-point dtype of all five arrays."""
+        return self.W_hh.dtype
+
+    def items(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Yield ``(name, array)`` for the five fields, in declaration order."""
+        for field in dataclasses.fields(self):
+            yield field.name, getattr(self, field.name)
+
+    def num_parameters(self) -> int:
+        """Total number of scalars: H*D + H*H + H + O*H + O."""
+        return sum(a.size for _, a in self.items())
+
+    def map(self, fn) -> RNNParams:
+        """Return a new RNNParams with ``fn(array)`` applied to every field."""
+        return RNNParams(**{name: fn(a) for name, a in self.items()})
+
+    def copy(self) -> RNNParams:
+        """A deep copy (new arrays)."""
+        return self.map(np.copy)
+
+    def zeros_like(self) -> RNNParams:
+        """Arrays of zeros with the same shapes and dtype."""
+        return self.map(np.zeros_like)
+
+    def astype(self, dtype: np.dtype | type) -> RNNParams:
+        """A copy converted to `dtype` (float32 or float64)."""
+        return self.map(lambda a: a.astype(dtype))
+
+
+@dataclass(frozen=True)
+class ForwardCache:
+    """What the forward pass keeps for the backward pass.
+
+    Attributes
+    ----------
+    xs : ndarray, shape (T, B, D)
+        The inputs, time-major.
+    hs : ndarray, shape (T + 1, B, H)
+        ``hs[0]`` is h_0 and ``hs[t]`` the hidden state after step t, time-major.
+    ys : ndarray, shape (T, B, O)
+        The outputs, time-major.
+    """
+
+    xs: np.ndarray
+    hs: np.ndarray
+    ys: np.ndarray
+
+    @property
+    def h(self) -> np.ndarray:
+        """Hidden states h_1..h_T, batch-first view of shape (B, T, H)."""
+        return self.hs[1:].transpose(1, 0, 2)
+
+    @property
+    def y(self) -> np.ndarray:
+        """Outputs y_1..y_T, batch-first view of shape (B, T, O)."""
+        return self.ys.transpose(1, 0, 2)
+
+    @property
+    def h0(self) -> np.ndarray:
+        """The initial hidden state, shape (B, H)."""
+        return self.hs[0]
+
+
+def check_params(params: RNNParams) -> RNNParams:
+    """Check that `params` is an RNNParams with finite entries."""
+    if not isinstance(params, RNNParams):
+        raise ValueError(f"params: expected rnnbook.RNNParams, got {type(params).__name__}")
+    for name, a in params.items():
+        if not np.isfinite(a).all():
+            raise ValueError(f"params.{name}: expected finite values, got NaN or inf")
+    return params
+
+
+def forward(params: RNNParams, x: np.ndarray, h0: np.ndarray | None = None) -> ForwardCache:
+    """Run the RNN over a batch of sequences.
+
+    Parameters
+    ----------
+    params : RNNParams
+        Weights of sizes D (input), H (hidden), O (output).
+    x : ndarray, shape (B, T, D)
+        A batch of B input sequences of length T; same dtype as `params`.
+    h0 : ndarray, shape (B, H), optional
+        Initial hidden state; zeros by default.
+
+    Returns
+    -------
+    ForwardCache
+        ``cache.h`` (B, T, H) and ``cache.y`` (B, T, O), plus what backward needs.
+    """
+    check_params(params)
+    D, H = params.input_size, params.hidden_size
+    x = validate.float_array("x", x, (None, None, D), dtype=params.dtype)
+    B, T, _ = x.shape
+    xs = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major (T, B, D)
+    hs = np.empty((T + 1, B, H), dtype=params.dtype)
+    if h0 is None:
+        hs[0] = 0.0
+    else:
+        hs[0] = validate.float_array("h0", h0, (B, H), dtype=params.dtype)
+
+    np.matmul(xs, params.W_xh.T, out=hs[1:])  # W_xh x_t for every t at once
+    hs[1:] += params.b_h  #                      ... + b_h
+    recurrent = np.empty((B, H), dtype=params.dtype)
+    for t in range(1, T + 1):
+        np.matmul(hs[t - 1], params.W_hh.T, out=recurrent)  # W_hh h_{t-1}
+        hs[t] += recurrent
+        np.tanh(hs[t], out=hs[t])  # (eq-hidden-state)
+    ys = hs[1:] @ params.W_hy.T + params.b_y  # (eq-output)
+    return ForwardCache(xs=xs, hs=hs, ys=ys)
+
+
+def bptt(
+    params: RNNParams,
+    cache: ForwardCache,
+    dy: np.ndarray,
+    *,
+    truncate: int | None = None,
+) -> tuple[RNNParams, np.ndarray]:
+    """Backpropagation through time: gradients of the loss for all parameters and h_0.
+
+    Parameters
+    ----------
+    params : RNNParams
+        The parameters the forward pass used.
+    cache : ForwardCache
+        What :func:`forward` returned.
+    dy : ndarray, shape (B, T, O)
+        dL/dy_t for every step, e.g. from :func:`rnnbook.mse_loss`.
+    truncate : int, optional
+        If given, the gradient of each loss term L_t flows back through at most
+        `truncate` time steps (t, t-1, ..., t-truncate+1); older contributions
+        are dropped. ``None`` (or any value >= T) is full BPTT.
+
+    Returns
+    -------
+    grads : RNNParams
+        dL/dW_xh, dL/dW_hh, dL/db_h, dL/dW_hy, dL/db_y, same shapes as `params`.
+    dh0 : ndarray, shape (B, H)
+        dL/dh_0, to carry the gradient into a previous chunk of a long sequence.
+    """
+    check_params(params)
+    T, B, _ = cache.xs.shape
+    H, O = params.hidden_size, params.output_size
+    dy = validate.float_array("dy", dy, (B, T, O), dtype=params.dtype)
+    dys = np.ascontiguousarray(dy.transpose(1, 0, 2))  # time-major (T, B, O)
+
+    dh_out = dys @ params.W_hy  # dL_t/dh_t through y_t only       (eq-dL-dh-direct)
+    dtanh = 1.0 - cache.hs[1:] ** 2  # diag of dh_t/da_t = 1 - h_t^2  (eq-tanh-derivative)
+    if truncate is None or truncate >= T:
+        dz, dh0 = _backward_full(params.W_hh, dh_out, dtanh)
+    else:
+        validate.size("truncate", truncate)
+        dz, dh0 = _backward_truncated(params.W_hh, dh_out, dtanh, truncate)
+
+    # Sum the per-step contributions over time and batch: (eq-param-grads).
+    dz2, dy2 = dz.reshape(T * B, H), dys.reshape(T * B, O)
+    grads = RNNParams(
+        W_xh=dz2.T @ cache.xs.reshape(T * B, -1),  # sum_t dz_t x_t^T
+        W_hh=dz2.T @ cache.hs[:-1].reshape(T * B, H),  # sum_t dz_t h_{t-1}^T
+        b_h=dz2.sum(axis=0),  # sum_t dz_t
+        W_hy=dy2.T @ cache.hs[1:].reshape(T * B, H),  # sum_t dy_t h_t^T
+        b_y=dy2.sum(axis=0),  # sum_t dy_t
+    )
+    return grads, dh0
+
+
+def _backward_full(
+    W_hh: np.ndarray, dh_out: np.ndarray, dtanh: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The backward recurrence over all T steps.
+
+    Returns dz (T, B, H), dz_t = dL/da_t for the pre-activation a_t, and dL/dh_0.
+    `dh_out` is overwritten with dz to save memory.
+    """
+    T, B, H = dh_out.shape
+    dz = dh_out
+    dh_next = np.zeros((B, H), dtype=dh_out.dtype)  # dL/dh_T from later steps: none
+    for t in reversed(range(T)):
+        dz[t] += dh_next  # total dL/dh_t = direct + from h_{t+1}  (eq-bptt-recurrence)
+        dz[t] *= dtanh[t]  # dL/da_t = dL/dh_t * (1 - h_t^2)       (eq-tanh-derivative)
+        np.matmul(dz[t], W_hh, out=dh_next)  # dL/dh_{t-1} = W_hh^T dz_t (eq-jacobian)
+    return dz, dh_next
+
+
+def _backward_truncated(
+    W_hh: np.ndarray, dh_out: np.ndarray, dtanh: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Truncated BPTT: each L_t is backpropagated through at most k steps.
+
+    This is the double sum of (eq-dW-hh-double-sum) with only the terms
+    t - j < k kept; it costs O(T k) instead of O(T).
+    """
+    T, B, H = dh_out.shape
+    dz = np.zeros_like(dh_out)
+    dh0 = np.zeros((B, H), dtype=dh_out.dtype)
+    for t in range(T):
+        dh = dh_out[t]  # dL_t/dh_t
+        for j in range(t, max(t - k, -1), -1):  # steps t, t-1, ..., t-k+1
+            dz_j = dh * dtanh[j]
+            dz[j] += dz_j
+            dh = dz_j @ W_hh  # one more Jacobian factor: dL_t/dh_{j-1}
+        if t - k < 0:  # the window reached step 0, so it reaches h_0 too
+            dh0 += dh
+    return dz, dh0
+
+
+def backward(
+    params: RNNParams, cache: ForwardCache, dy: np.ndarray, *, truncate: int | None = None
+) -> RNNParams:
+    """Gradients of the loss for all five parameters (see :func:`bptt`).
+
+    Parameters
+    ----------
+    params : RNNParams
+    cache : ForwardCache
+        What :func:`forward` returned for these parameters.
+    dy : ndarray, shape (B, T, O)
+        dL/dy for every step.
+    truncate : int, optional
+        Truncation length k of truncated BPTT; ``None`` means full BPTT.
+
+    Returns
+    -------
+    RNNParams
+        The gradients, same shapes and dtype as `params`.
+    """
+    grads, _ = bptt(params, cache, dy, truncate=truncate)
+    return grads
