@@ -17,7 +17,29 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import notebook, plots
 from .clip import clip_grad_norm, clip_grad_value, global_norm
-from .data import SineWaves, Split, fit_ar, persistence, predict_ar, seed_config, sine_waves, split
+from .data import (
+    SineWaves,
+    Split,
+    book_task,
+    fit_ar,
+    persistence,
+    predict_ar,
+    seed_config,
+    sine_waves,
+    split,
+)
+from .experiment import (
+    Run,
+    Summary,
+    baseline_mse,
+    baseline_predictions,
+    curves,
+    over_seeds,
+    step_mse,
+    summarize,
+    train_run,
+)
+from .generation import generate, generate_ar
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .init import (
     init_params,
@@ -46,17 +68,25 @@ __all__ = [
     "ForwardCache",
     "History",
     "RNNParams",
+    "Run",
     "SGD",
     "SineWaves",
     "Split",
+    "Summary",
     "backward",
+    "baseline_mse",
+    "baseline_predictions",
+    "book_task",
     "bptt",
     "clip_grad_norm",
     "clip_grad_value",
+    "curves",
     "evaluate",
     "fit",
     "fit_ar",
     "forward",
+    "generate",
+    "generate_ar",
     "global_norm",
     "gradcheck",
     "init_params",
@@ -64,6 +94,7 @@ __all__ = [
     "mse_loss",
     "numerical_gradient",
     "orthogonal",
+    "over_seeds",
     "persistence",
     "predict_ar",
     "relative_error",
@@ -71,6 +102,9 @@ __all__ = [
     "seed_config",
     "sine_waves",
     "spectral_radius",
+    "step_mse",
+    "summarize",
+    "train_run",
     "split",
     "xavier_normal",
     "xavier_uniform",

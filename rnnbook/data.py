@@ -17,8 +17,13 @@ from . import validate
 SEED_CONFIG = dict(n=500, length=25, freq=0.1, phase=(0.0, 2 * np.pi), amplitude=1.0)
 
 #: The book's task: frequency, phase and amplitude all random, so the network
-#: has to infer the frequency from what it has seen.
-BOOK_TASK = dict(freq=(0.02, 0.15), phase=(0.0, 2 * np.pi), amplitude=(0.5, 1.5))
+#: has to infer the frequency from what it has seen. Noise (standard deviation
+#: 0.05) is part of it: without noise, a fixed linear AR(k) filter with k >= 5
+#: predicts every sine in this frequency band almost exactly (see the chapter on
+#: the sine-wave task), leaving a network nothing to learn beyond linear algebra.
+#: :func:`sine_waves` uses these ranges as defaults but is noiseless by default;
+#: :func:`book_task` draws the task as the book uses it.
+BOOK_TASK = dict(freq=(0.02, 0.15), phase=(0.0, 2 * np.pi), amplitude=(0.5, 1.5), noise=0.05)
 
 Range = float | tuple[float, float]
 
@@ -130,6 +135,14 @@ def sine_waves(
 def seed_config(rng: np.random.Generator, **overrides) -> SineWaves:
     """The seed notebook's data set: ``sine_waves(**SEED_CONFIG)``."""
     return sine_waves(**{**SEED_CONFIG, **overrides}, rng=rng)
+
+
+def book_task(rng: np.random.Generator, n: int = 600, length: int = 25, **overrides) -> SineWaves:
+    """The book's task: ``n`` noisy sines of ``length`` steps, ``sine_waves(**BOOK_TASK)``.
+
+    Keyword `overrides` replace entries of :data:`BOOK_TASK`, e.g. ``noise=0.0``.
+    """
+    return sine_waves(n, length, **{**BOOK_TASK, **overrides}, rng=rng)
 
 
 def split(

@@ -15,7 +15,16 @@ from .rnn import RNNParams, backward, forward
 
 
 class DivergenceError(RuntimeError):
-    """Training produced a non-finite loss, gradient or parameter."""
+    """Training produced a non-finite loss, gradient or parameter.
+
+    Attributes
+    ----------
+    history : History or None
+        What :func:`fit` recorded up to the step that diverged (that step excluded),
+        so that a diverged run can still be shown.
+    """
+
+    history: History | None = None
 
 
 @dataclass
@@ -56,12 +65,17 @@ def evaluate(params: RNNParams, x: np.ndarray, target: np.ndarray) -> float:
     return loss
 
 
-def _diverged(epoch: int, step: int, what: str, value: float, optimizer) -> DivergenceError:
-    return DivergenceError(
+def _diverged(
+    epoch: int, step: int, what: str, value: float, optimizer, history: History, start: float
+) -> DivergenceError:
+    error = DivergenceError(
         f"training diverged at epoch {epoch} (step {step}): {what} is {value}. "
         f"Try gradient clipping (clip_norm=1.0, say) or a smaller learning rate "
         f"(lr is {optimizer.lr})."
     )
+    history.seconds = time.perf_counter() - start
+    error.history = history
+    return error
 
 
 def fit(
@@ -109,7 +123,7 @@ def fit(
     ------
     DivergenceError
         As soon as the loss, the gradient norm or a parameter stops being finite,
-        naming the epoch and step.
+        naming the epoch and step; its ``history`` holds what was recorded so far.
     """
     epochs = validate.size("epochs", epochs)
     N = x.shape[0] if isinstance(x, np.ndarray) else 0
@@ -139,12 +153,14 @@ def fit(
                 else:
                     grads, norm = clip_grad_norm(grads, clip_norm)
                 if not np.isfinite(loss):
-                    raise _diverged(epoch, step, "the loss", loss, optimizer)
+                    raise _diverged(epoch, step, "the loss", loss, optimizer, history, start)
                 if not np.isfinite(norm):
-                    raise _diverged(epoch, step, "the gradient norm", norm, optimizer)
+                    raise _diverged(
+                        epoch, step, "the gradient norm", norm, optimizer, history, start
+                    )
                 optimizer.step(params, grads)
                 if not np.isfinite(global_norm(params)):
-                    raise _diverged(epoch, step, "a parameter", np.inf, optimizer)
+                    raise _diverged(epoch, step, "a parameter", np.inf, optimizer, history, start)
                 losses.append(loss)
                 history.grad_norm.append(norm)
                 history.clipped.append(clip_norm is not None and norm > clip_norm)

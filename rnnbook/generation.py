@@ -1,0 +1,82 @@
+"""Closed-loop generation: feed the model's own predictions back as its next inputs.
+
+A next-step predictor reads the true s_t and predicts s_{t+1}. To forecast further,
+read a prompt s_0..s_{T0-1}, then feed each prediction back in place of the
+unknown true value: s^_{t+1} = f(s^_t, state). Errors now compound, so how long the
+forecast stays close to the truth measures what the model has really learned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import validate
+from .data import predict_ar
+from .rnn import RNNParams, forward
+
+
+def generate(
+    params: RNNParams, prompt: np.ndarray, steps: int, h0: np.ndarray | None = None
+) -> np.ndarray:
+    """Read `prompt`, then run `steps` steps on the RNN's own predictions.
+
+    Parameters
+    ----------
+    params : RNNParams
+        An RNN whose output predicts its next input, so O = D.
+    prompt : ndarray, shape (B, T0, D)
+        The observed beginning s_0..s_{T0-1} of each sequence, T0 >= 1.
+    steps : int
+        How many values to forecast.
+    h0 : ndarray, shape (B, H), optional
+        Initial hidden state; zeros by default.
+
+    Returns
+    -------
+    ndarray, shape (B, steps, D)
+        The forecasts of s_{T0}, ..., s_{T0+steps-1}. The first is the ordinary
+        next-step prediction after the prompt; every later one was computed from
+        forecasts only.
+    """
+    if params.output_size != params.input_size:
+        raise ValueError(
+            f"params: expected output_size == input_size to feed outputs back, got "
+            f"O={params.output_size}, D={params.input_size}"
+        )
+    steps = validate.size("steps", steps)
+    cache = forward(params, prompt, h0)  # validates params, prompt and h0
+    B, D = prompt.shape[0], params.input_size
+    out = np.empty((B, steps, D), dtype=params.dtype)
+    out[:, 0] = cache.ys[-1]  # prediction of s_{T0} from the prompt
+    h = cache.hs[-1]
+    for k in range(1, steps):
+        cache = forward(params, out[:, k - 1 : k], h)  # one step on the last forecast
+        out[:, k] = cache.ys[-1]
+        h = cache.hs[-1]
+    return out
+
+
+def generate_ar(coefs: np.ndarray, prompt: np.ndarray, steps: int) -> np.ndarray:
+    """Closed-loop forecasts of the AR models from :func:`rnnbook.fit_ar`.
+
+    Parameters
+    ----------
+    coefs : ndarray, shape (k, k + 1)
+        From :func:`rnnbook.fit_ar`.
+    prompt : ndarray, shape (B, T0, 1)
+    steps : int
+
+    Returns
+    -------
+    ndarray, shape (B, steps, 1)
+        Forecasts of s_{T0}, ..., s_{T0+steps-1}, each from the prompt and the
+        forecasts before it, with the same AR model choice as :func:`rnnbook.predict_ar`.
+    """
+    prompt = validate.float_array("prompt", prompt, (None, None, 1))
+    steps = validate.size("steps", steps)
+    series = np.concatenate([prompt, np.zeros((prompt.shape[0], steps - 1, 1), prompt.dtype)], 1)
+    T0 = prompt.shape[1]
+    for k in range(steps - 1):
+        # predict from the series so far; the forecast becomes the next input
+        series[:, T0 + k] = predict_ar(coefs, series[:, : T0 + k])[:, -1]
+    return predict_ar(coefs, series)[:, T0 - 1 :]
