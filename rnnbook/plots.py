@@ -6,6 +6,8 @@ every common form of colour blindness. Sequential data use ``viridis``.
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -62,3 +64,31 @@ def plot_series(ax, series: np.ndarray, label: str | None = None, **kwargs):
     series = np.asarray(series).reshape(len(series), -1)
     steps = np.arange(1, len(series) + 1)
     return ax.plot(steps, series, label=label, **kwargs)
+
+
+def plot_band(ax, x: np.ndarray, curves: np.ndarray, label: str | None = None, **kwargs):
+    """The mean of several runs' curves as a line, their full range (min to max) shaded.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    x : ndarray, shape (n,)
+        Positions along the horizontal axis (epochs, steps, lags).
+    curves : ndarray, shape (runs, n)
+        One row per run (seed). NaN entries (e.g. after a divergence) are ignored.
+    label : str, optional
+    **kwargs
+        Passed to ``ax.plot`` (e.g. ``color``).
+
+    Returns
+    -------
+    The line of the mean.
+    """
+    curves = np.atleast_2d(np.asarray(curves, dtype=float))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        mean = np.nanmean(curves, axis=0)
+        low, high = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
+    (line,) = ax.plot(x, mean, label=label, **kwargs)
+    ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, lw=0)
+    return line

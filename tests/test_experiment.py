@@ -120,3 +120,15 @@ def test_baselines(parts):
     np.testing.assert_array_equal(pred["AR(3)"], expected)
     assert mse["AR(3)"] == pytest.approx(np.mean((expected - parts.test.y) ** 2))
     assert mse["AR(3)"] < mse["persistence"]
+
+
+def test_plot_band_draws_mean_and_range():
+    import matplotlib.pyplot as plt
+
+    fig, ax = rb.plots.figure()
+    curves = np.array([[1.0, 2.0, 3.0], [3.0, np.nan, 5.0]])
+    line = rb.plots.plot_band(ax, np.arange(3), curves, label="runs")
+    np.testing.assert_allclose(line.get_ydata(), [2.0, 2.0, 4.0])
+    band = ax.collections[0].get_paths()[0].vertices
+    assert band[:, 1].min() == 1.0 and band[:, 1].max() == 5.0
+    plt.close(fig)
