@@ -20,6 +20,7 @@ from .clip import clip_grad_norm, clip_grad_value, global_norm
 from .data import (
     SineWaves,
     Split,
+    book_split,
     book_task,
     fit_ar,
     persistence,
@@ -76,6 +77,7 @@ __all__ = [
     "backward",
     "baseline_mse",
     "baseline_predictions",
+    "book_split",
     "book_task",
     "bptt",
     "clip_grad_norm",

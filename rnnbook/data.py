@@ -145,6 +145,16 @@ def book_task(rng: np.random.Generator, n: int = 600, length: int = 25, **overri
     return sine_waves(n, length, **{**BOOK_TASK, **overrides}, rng=rng)
 
 
+def book_split(seed: int = 0, **options) -> Split:
+    """The book's task drawn with ``np.random.default_rng(seed)`` and split 70/15/15.
+
+    Every chapter that uses ``book_split(0)`` trains, validates and tests on the
+    same sequences, so their numbers can be compared. `options` go to :func:`book_task`.
+    """
+    rng = np.random.default_rng(validate.size("seed", seed, minimum=0))
+    return split(book_task(rng, **options), rng=rng)
+
+
 def split(
     data: SineWaves,
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),

@@ -132,3 +132,14 @@ def test_plot_band_draws_mean_and_range():
     band = ax.collections[0].get_paths()[0].vertices
     assert band[:, 1].min() == 1.0 and band[:, 1].max() == 5.0
     plt.close(fig)
+
+
+def test_book_split_is_reproducible_and_disjoint():
+    a, b = rb.book_split(0), rb.book_split(0)
+    np.testing.assert_array_equal(a.test.x, b.test.x)
+    assert (len(a.train), len(a.val), len(a.test)) == (420, 90, 90)
+    assert not set(a.train.phase) & set(a.test.phase)
+    small = rb.book_split(1, n=40, length=7, noise=0.0)
+    assert small.train.x.shape == (28, 7, 1)
+    with pytest.raises(ValueError, match="seed"):
+        rb.book_split(-1)
