@@ -15,9 +15,24 @@ chapter of the book runs this code at build time.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import notebook, plots
+from . import analysis, notebook, plots
+from .analysis import (
+    PCA,
+    fit_recall,
+    geometric_rate,
+    grad_norm_vs_lag,
+    hidden_pca,
+    jacobian_norms,
+    jacobian_product,
+    last_step_gradients,
+    local_jacobians,
+    power_norms,
+    recall_loss,
+    recall_score,
+)
 from .clip import clip_grad_norm, clip_grad_value, global_norm
 from .data import (
+    RecallTask,
     SineWaves,
     Split,
     book_split,
@@ -25,6 +40,7 @@ from .data import (
     fit_ar,
     persistence,
     predict_ar,
+    recall_task,
     seed_config,
     sine_waves,
     split,
@@ -62,13 +78,16 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "analysis",
     "notebook",
     "plots",
     "Adam",
     "DivergenceError",
     "ForwardCache",
+    "PCA",
     "History",
     "RNNParams",
+    "RecallTask",
     "Run",
     "SGD",
     "SineWaves",
@@ -85,20 +104,32 @@ __all__ = [
     "curves",
     "evaluate",
     "fit",
+    "fit_recall",
     "fit_ar",
     "forward",
     "generate",
     "generate_ar",
+    "geometric_rate",
     "global_norm",
+    "grad_norm_vs_lag",
     "gradcheck",
+    "hidden_pca",
     "init_params",
+    "jacobian_norms",
+    "jacobian_product",
     "largest_singular_value",
+    "last_step_gradients",
+    "local_jacobians",
     "mse_loss",
     "numerical_gradient",
     "orthogonal",
     "over_seeds",
     "persistence",
+    "power_norms",
     "predict_ar",
+    "recall_loss",
+    "recall_score",
+    "recall_task",
     "relative_error",
     "scaled_normal",
     "seed_config",

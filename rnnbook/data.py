@@ -242,3 +242,71 @@ def predict_ar(coefs: np.ndarray, x: np.ndarray) -> np.ndarray:
     T = x.shape[1]
     per_step = coefs[np.minimum(np.arange(T), k - 1)]  # (T, k + 1): model min(t + 1, k)
     return np.sum(features * per_step, axis=2, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# A task that needs memory at a known lag (the chapter on vanishing gradients).
+
+
+@dataclass(frozen=True)
+class RecallTask:
+    """Sequences whose last output must recall the first input, `lag` steps earlier.
+
+    Attributes
+    ----------
+    x : ndarray, shape (n, lag + 1, 1)
+        ``x[:, 0]`` is the value to remember; ``x[:, 1:]`` are distractors.
+    y : ndarray, shape (n, 1)
+        The target of the last step, T = lag + 1: the value ``x[:, 0]``.
+    lag : int
+        L, the number of steps between the value and the step that asks for it.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    lag: int
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+def recall_task(
+    n: int,
+    lag: int,
+    *,
+    rng: np.random.Generator,
+    distractor: float = 1.0,
+    dtype: type | np.dtype = np.float64,
+) -> RecallTask:
+    """Draw `n` recall sequences: remember x_1, ignore L distractors, output x_1 at step L + 1.
+
+    x_1 ~ U(-1, 1) is the value; x_2, ..., x_{L+1} ~ U(-distractor, distractor)
+    are distractors; the target of the last step T = L + 1 is x_1 = x_{T - L}.
+    Only the last output is scored (see :func:`rnnbook.recall_loss`). A network
+    that solves this must carry one number across L steps while L inputs of the
+    same kind pass through, and its gradient must cross L Jacobians to reach x_1.
+
+    Parameters
+    ----------
+    n : int
+        Number of sequences.
+    lag : int
+        L >= 1.
+    rng : numpy.random.Generator
+    distractor : float
+        Half-width of the distractors' uniform distribution; 0 gives silent
+        inputs after x_1, 1 distractors just like the value.
+    dtype : float32 or float64
+
+    Returns
+    -------
+    RecallTask
+        ``x`` of shape (n, lag + 1, 1) and ``y`` of shape (n, 1).
+    """
+    n, lag = validate.size("n", n), validate.size("lag", lag)
+    rng = validate.generator("rng", rng)
+    validate.positive("distractor", distractor, allow_zero=True)
+    x = rng.uniform(-1.0, 1.0, size=(n, lag + 1, 1)) * distractor
+    x[:, 0] = rng.uniform(-1.0, 1.0, size=(n, 1))
+    x = x.astype(dtype)
+    return RecallTask(x=x, y=x[:, 0].copy(), lag=lag)

@@ -1,0 +1,417 @@
+"""Looking inside BPTT: Jacobian products, gradient norm vs lag, hidden-state PCA, a memory task.
+
+The backward recurrence of BPTT multiplies the gradient by one local Jacobian
+per step,
+
+    J_t = dh_t/dh_{t-1} = diag(1 - h_t^2) W_hh                       (eq-jacobian)
+
+so the sensitivity of h_t to an earlier state h_k is the product
+
+    dh_t/dh_k = J_t J_{t-1} ... J_{k+1}                             (eq-jacobian-product)
+
+and ||dh_t/dh_k|| <= sigma_max(W_hh)^(t-k) because |1 - h^2| <= 1 (eq-jacobian-bound).
+The functions here compute these quantities from a forward cache, so that the
+chapters on BPTT and vanishing gradients can measure what the equations claim.
+All of them use the public fields of :class:`rnnbook.ForwardCache`
+(``cache.h`` and ``cache.h0``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import validate
+from .clip import clip_grad_norm
+from .data import RecallTask, recall_task
+from .optim import SGD, Adam
+from .rnn import ForwardCache, RNNParams, backward, check_params, forward
+
+
+def _states(params: RNNParams, cache: ForwardCache) -> np.ndarray:
+    """h_0..h_T of every sequence, shape (B, T + 1, H), after checking they fit `params`."""
+    check_params(params)
+    if not isinstance(cache, ForwardCache):
+        raise ValueError(f"cache: expected rnnbook.ForwardCache, got {type(cache).__name__}")
+    H = params.hidden_size
+    h = validate.float_array("cache.h", cache.h, (None, None, H), dtype=params.dtype)
+    return np.concatenate([cache.h0[:, None, :], h], axis=1)
+
+
+def _step(name: str, value: object, T: int) -> int:
+    step = validate.size(name, value, minimum=0)
+    if step > T:
+        raise ValueError(f"{name}: expected a step in 0..{T} (the sequence length), got {step}")
+    return step
+
+
+def local_jacobians(params: RNNParams, cache: ForwardCache) -> np.ndarray:
+    """The one-step Jacobians J_t = dh_t/dh_{t-1} = diag(1 - h_t^2) W_hh, t = 1..T.
+
+    Parameters
+    ----------
+    params : RNNParams
+    cache : ForwardCache
+        What :func:`rnnbook.forward` returned for `params`.
+
+    Returns
+    -------
+    ndarray, shape (B, T, H, H)
+        ``J[b, t - 1]`` is J_t of sequence b.
+    """
+    hs = _states(params, cache)
+    dtanh = 1.0 - hs[:, 1:] ** 2  # (B, T, H)        (eq-tanh-derivative)
+    return dtanh[..., :, None] * params.W_hh  # row i scaled by 1 - h_{t,i}^2  (eq-jacobian)
+
+
+def jacobian_product(params: RNNParams, cache: ForwardCache, t: int, k: int) -> np.ndarray:
+    """The Jacobian dh_t/dh_k = J_t J_{t-1} ... J_{k+1} of every sequence.
+
+    Parameters
+    ----------
+    params : RNNParams
+    cache : ForwardCache
+    t, k : int
+        Steps with 0 <= k <= t <= T; step 0 is h_0. For t == k the result is the identity.
+
+    Returns
+    -------
+    ndarray, shape (B, H, H)
+    """
+    hs = _states(params, cache)
+    B, T1, H = hs.shape
+    t, k = _step("t", t, T1 - 1), _step("k", k, T1 - 1)
+    if k > t:
+        raise ValueError(f"k: expected k <= t = {t} (h_t depends only on earlier states), got {k}")
+    product = np.broadcast_to(np.eye(H, dtype=params.dtype), (B, H, H)).copy()
+    for i in range(k + 1, t + 1):
+        J_i = (1.0 - hs[:, i] ** 2)[:, :, None] * params.W_hh  # (eq-jacobian)
+        product = J_i @ product  # (eq-jacobian-product)
+    return product
+
+
+def jacobian_norms(params: RNNParams, cache: ForwardCache, index: int = 0) -> np.ndarray:
+    """The spectral norms ||dh_t/dh_k||_2 for all pairs of steps, of one sequence.
+
+    Costs O(T^2 H^3): meant for the chapters' T of a few hundred and H of a few dozen.
+
+    Parameters
+    ----------
+    params : RNNParams
+    cache : ForwardCache
+    index : int
+        Which sequence of the batch.
+
+    Returns
+    -------
+    ndarray, shape (T + 1, T + 1)
+        ``N[t, k] = ||dh_t/dh_k||_2`` for 0 <= k <= t <= T (so ``N[t, t] = 1``);
+        NaN for k > t, where h_t does not depend on h_k.
+    """
+    hs = _states(params, cache)
+    B, T1, H = hs.shape
+    index = validate.size("index", index, minimum=0)
+    if index >= B:
+        raise ValueError(f"index: expected a sequence index in 0..{B - 1}, got {index}")
+    h = hs[index]
+    norms = np.full((T1, T1), np.nan)
+    products = np.eye(H, dtype=params.dtype)[None]  # dh_0/dh_0, stacked over k = 0..t
+    norms[0, 0] = 1.0
+    for t in range(1, T1):
+        J_t = (1.0 - h[t] ** 2)[:, None] * params.W_hh  # (eq-jacobian)
+        products = np.concatenate([J_t @ products, np.eye(H, dtype=params.dtype)[None]])
+        norms[t, : t + 1] = np.linalg.norm(products, ord=2, axis=(1, 2))
+    return norms
+
+
+def last_step_gradients(params: RNNParams, cache: ForwardCache, dh_T: np.ndarray) -> np.ndarray:
+    """dL_T/dh_k for every k, for a loss L_T that depends on the last state only.
+
+    Runs the backward recurrence (eq-bptt-recurrence) with a single source,
+    dL_T/dh_T = `dh_T`, so that dL_T/dh_k = (dh_T/dh_k)^T dL_T/dh_T.
+
+    Parameters
+    ----------
+    params : RNNParams
+    cache : ForwardCache
+    dh_T : ndarray, shape (B, H)
+        The gradient of L_T with respect to h_T, e.g. ``dy_T @ params.W_hy``.
+
+    Returns
+    -------
+    ndarray, shape (B, T + 1, H)
+        ``g[:, k]`` is dL_T/dh_k for k = 0..T (``g[:, T]`` is `dh_T`, ``g[:, 0]`` is dL_T/dh_0).
+    """
+    hs = _states(params, cache)
+    B, T1, H = hs.shape
+    dh_T = validate.float_array("dh_T", dh_T, (B, H), dtype=params.dtype)
+    g = np.empty_like(hs)
+    g[:, -1] = dh_T
+    for k in range(T1 - 1, 0, -1):
+        # dL_T/dh_{k-1} = J_k^T dL_T/dh_k, in row form: (g_k * (1 - h_k^2)) @ W_hh  (eq-jacobian)
+        g[:, k - 1] = (g[:, k] * (1.0 - hs[:, k] ** 2)) @ params.W_hh
+    return g
+
+
+def grad_norm_vs_lag(params: RNNParams, cache: ForwardCache, dh_T: np.ndarray) -> np.ndarray:
+    """||dL_T/dh_{T - lag}||_2 for lag = 0..T: how much of the gradient reaches back `lag` steps.
+
+    Parameters
+    ----------
+    params, cache, dh_T
+        As for :func:`last_step_gradients`.
+
+    Returns
+    -------
+    ndarray, shape (B, T + 1)
+        Column ``lag`` holds the norm for h_{T - lag}; column 0 is ||dh_T||.
+    """
+    g = last_step_gradients(params, cache, dh_T)
+    return np.linalg.norm(g[:, ::-1], axis=2)
+
+
+def power_norms(W: np.ndarray, n: int) -> np.ndarray:
+    """||W^j||_2 for j = 0..n: the Jacobian products of a *linear* RNN, h_t = W h_{t-1} + ...
+
+    Parameters
+    ----------
+    W : ndarray, shape (H, H)
+    n : int
+        The largest power.
+
+    Returns
+    -------
+    ndarray, shape (n + 1,)
+    """
+    W = validate.float_array("W", W, (None, None))
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"W: expected a square matrix, got shape {W.shape}")
+    n = validate.size("n", n, minimum=0)
+    out = np.empty(n + 1)
+    power = np.eye(W.shape[0], dtype=W.dtype)
+    for j in range(n + 1):
+        out[j] = np.linalg.norm(power, ord=2)
+        power = W @ power
+    return out
+
+
+def geometric_rate(norms: np.ndarray, start: int = 0) -> np.ndarray:
+    """The per-step factor r of a geometric trend, norms[..., lag] ~ C r^lag.
+
+    Fits a least-squares line to log(norms) against the lag, using lags
+    ``start`` .. n - 1 (skip a transient with `start`), and returns exp(slope).
+
+    Parameters
+    ----------
+    norms : ndarray, shape (..., n)
+        Positive values indexed by lag along the last axis.
+    start : int
+        The first lag used in the fit.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        r > 1: growth; r < 1: decay.
+    """
+    norms = np.asarray(norms, dtype=float)
+    if norms.ndim == 0 or not np.isfinite(norms).all() or (norms <= 0).any():
+        raise ValueError("norms: expected an array of positive values indexed by lag")
+    n = norms.shape[-1]
+    start = validate.size("start", start, minimum=0)
+    if n - start < 2:
+        raise ValueError(f"start: expected at most {n - 2} so that two lags remain, got {start}")
+    lags = np.arange(start, n, dtype=float)
+    logs = np.log(norms[..., start:])
+    centred = lags - lags.mean()
+    slope = (logs - logs.mean(axis=-1, keepdims=True)) @ centred / (centred @ centred)
+    return np.exp(slope)
+
+
+# ---------------------------------------------------------------------------------------------
+# Principal components of hidden trajectories.
+
+
+@dataclass(frozen=True)
+class PCA:
+    """Principal axes of a cloud of hidden states (see :func:`hidden_pca`).
+
+    Attributes
+    ----------
+    mean : ndarray, shape (H,)
+        The mean state, subtracted before projecting.
+    components : ndarray, shape (n_components, H)
+        Orthonormal principal axes, by decreasing variance. Each axis's sign is
+        fixed so that its largest-magnitude entry is positive (deterministic output).
+    explained_variance : ndarray, shape (n_components,)
+        Variance of the states along each axis.
+    explained_variance_ratio : ndarray, shape (n_components,)
+        That variance as a fraction of the total variance of the states.
+    """
+
+    mean: np.ndarray
+    components: np.ndarray
+    explained_variance: np.ndarray
+    explained_variance_ratio: np.ndarray
+
+    def transform(self, h: np.ndarray) -> np.ndarray:
+        """Coordinates of states `h` (shape (..., H)) on the axes: shape (..., n_components)."""
+        H = self.mean.shape[0]
+        h = validate.float_array("h", h, (None,) * (np.ndim(h) - 1) + (H,))
+        return (h - self.mean) @ self.components.T
+
+    def inverse_transform(self, z: np.ndarray) -> np.ndarray:
+        """States (shape (..., H)) with coordinates `z` (shape (..., n_components))."""
+        k = self.components.shape[0]
+        z = validate.float_array("z", z, (None,) * (np.ndim(z) - 1) + (k,))
+        return z @ self.components + self.mean
+
+
+def hidden_pca(h: np.ndarray, n_components: int = 2) -> PCA:
+    """Principal component analysis of hidden states, by the SVD of the centred states.
+
+    Parameters
+    ----------
+    h : ndarray, shape (..., H)
+        Hidden states, e.g. ``cache.h`` of shape (B, T, H) or one trajectory (T, H);
+        all leading axes are pooled into one cloud of points in R^H.
+    n_components : int
+        How many axes to keep, 1 <= n_components <= H.
+
+    Returns
+    -------
+    PCA
+        Use ``pca.transform(h)`` for the coordinates, shape (..., n_components).
+
+    Examples
+    --------
+    >>> import numpy as np, rnnbook as rb
+    >>> rng = np.random.default_rng(0)
+    >>> params = rb.init_params(1, 8, 1, rng=rng)
+    >>> cache = rb.forward(params, rng.normal(size=(4, 30, 1)))
+    >>> pca = rb.hidden_pca(cache.h, 2)
+    >>> pca.transform(cache.h).shape
+    (4, 30, 2)
+    """
+    if not isinstance(h, np.ndarray) or h.ndim < 2:
+        raise ValueError(
+            f"h: expected an array of hidden states of shape (..., H) with at least 2 axes, "
+            f"got {h.shape if isinstance(h, np.ndarray) else type(h).__name__}"
+        )
+    h = validate.float_array("h", h, (None,) * h.ndim)
+    H = h.shape[-1]
+    n_components = validate.size("n_components", n_components)
+    if n_components > H:
+        raise ValueError(f"n_components: expected at most H = {H}, got {n_components}")
+    points = h.reshape(-1, H)
+    if points.shape[0] < 2:
+        raise ValueError(f"h: expected at least 2 states to analyse, got {points.shape[0]}")
+    mean = points.mean(axis=0)
+    _, s, Vt = np.linalg.svd(points - mean, full_matrices=False)
+    variance = s**2 / (points.shape[0] - 1)
+    axes = Vt[:n_components]
+    signs = np.sign(axes[np.arange(n_components), np.abs(axes).argmax(axis=1)])
+    axes = axes * signs[:, None]
+    total = variance.sum()
+    ratio = variance[:n_components] / total if total > 0 else np.zeros(n_components)
+    return PCA(mean, axes, variance[:n_components], ratio)
+
+
+# ---------------------------------------------------------------------------------------------
+# The memory task: recall the input from `lag` steps ago (data in rnnbook.data.recall_task).
+
+
+def recall_loss(y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean squared error of the last output only, and its gradient for every step.
+
+    Parameters
+    ----------
+    y : ndarray, shape (B, T, O)
+        The network's outputs; only ``y[:, -1]`` is scored.
+    target : ndarray, shape (B, O)
+        What the last output should be.
+
+    Returns
+    -------
+    loss : float
+        mean over b, o of (y[b, T, o] - target[b, o])^2.
+    dy : ndarray, shape (B, T, O)
+        dloss/dy: zero except at the last step, where it is 2 (y_T - target) / (B O).
+    """
+    y = validate.float_array("y", y, (None, None, None))
+    target = validate.float_array("target", target, (y.shape[0], y.shape[2]), dtype=y.dtype)
+    error = y[:, -1] - target
+    dy = np.zeros_like(y)
+    dy[:, -1] = error * (2.0 / error.size)
+    return float(np.mean(error**2)), dy
+
+
+def recall_score(params: RNNParams, data: RecallTask) -> float:
+    """R^2 = 1 - MSE / Var(target) of the last output on a recall data set.
+
+    1 is perfect recall; 0 is what predicting the mean of the targets scores.
+    """
+    if not isinstance(data, RecallTask):
+        raise ValueError(f"data: expected rnnbook.RecallTask, got {type(data).__name__}")
+    loss, _ = recall_loss(forward(params, data.x).y, data.y)
+    return 1.0 - loss / float(np.var(data.y))
+
+
+def fit_recall(
+    params: RNNParams,
+    lag: int,
+    *,
+    optimizer: SGD | Adam,
+    steps: int,
+    rng: np.random.Generator,
+    batch_size: int = 32,
+    distractor: float = 1.0,
+    clip_norm: float | None = None,
+) -> np.ndarray:
+    """Train `params` in place on the recall task, a fresh minibatch every step.
+
+    Every step draws ``recall_task(batch_size, lag, distractor=distractor, rng=rng)``,
+    so there is no fixed training set to overfit.
+
+    Parameters
+    ----------
+    params : RNNParams
+        D = O = 1; updated in place.
+    lag : int
+        The recall lag L (sequences have L + 1 steps).
+    optimizer : SGD or Adam
+    steps : int
+        Number of updates.
+    rng : numpy.random.Generator
+        Draws the minibatches.
+    batch_size : int
+    distractor : float
+        Half-width of the distractor inputs (see :func:`rnnbook.recall_task`).
+    clip_norm : float, optional
+        Clip the global gradient norm to this value.
+
+    Returns
+    -------
+    ndarray, shape (steps,)
+        The minibatch loss before each update; NaN from the step on which the
+        loss or gradient stopped being finite (training stops there).
+    """
+    steps = validate.size("steps", steps)
+    if clip_norm is not None:
+        validate.positive("clip_norm", clip_norm)
+    losses = np.full(steps, np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(steps):
+            data = recall_task(batch_size, lag, distractor=distractor, rng=rng, dtype=params.dtype)
+            cache = forward(params, data.x)
+            loss, dy = recall_loss(cache.y, data.y)
+            grads = backward(params, cache, dy)
+            if clip_norm is not None:
+                grads, _ = clip_grad_norm(grads, clip_norm)
+            if not (np.isfinite(loss) and all(np.isfinite(g).all() for _, g in grads.items())):
+                break
+            losses[step] = loss
+            optimizer.step(params, grads)
+            if not all(np.isfinite(p).all() for _, p in params.items()):
+                break
+    return losses

@@ -1,0 +1,266 @@
+"""rnnbook.analysis: Jacobians and gradients against finite differences and rb.bptt, PCA, recall."""
+
+import numpy as np
+import pytest
+from conftest import make_problem
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rnnbook as rb
+
+
+def suffix_states(p, x, h_k, k, t):
+    """h_t as a function of h_k: run the RNN over x_{k+1}..x_t from the state h_k."""
+    if t == k:
+        return h_k
+    return rb.forward(p, x[:, k:t], h_k).h[:, -1]
+
+
+def numerical_jacobian(p, x, cache, t, k, eps=1e-6):
+    """dh_t/dh_k by central differences, shape (B, H, H)."""
+    h = np.concatenate([cache.h0[:, None], cache.h], axis=1)
+    B, H = cache.h0.shape
+    J = np.zeros((B, H, H))
+    for j in range(H):
+        step = np.zeros((B, H))
+        step[:, j] = eps
+        plus = suffix_states(p, x, h[:, k] + step, k, t)
+        minus = suffix_states(p, x, h[:, k] - step, k, t)
+        J[:, :, j] = (plus - minus) / (2 * eps)
+    return J
+
+
+@pytest.fixture
+def problem(rng):
+    p, x, target, h0 = make_problem(rng, B=3, T=7, D=2, H=4, O=2)
+    return p, x, target, h0, rb.forward(p, x, h0)
+
+
+def test_local_jacobians_match_finite_differences(problem):
+    p, x, _, _, cache = problem
+    J = rb.local_jacobians(p, cache)
+    assert J.shape == (3, 7, 4, 4)
+    for t in (1, 4, 7):
+        np.testing.assert_allclose(
+            J[:, t - 1], numerical_jacobian(p, x, cache, t, t - 1), atol=1e-9
+        )
+
+
+@pytest.mark.parametrize("t, k", [(7, 0), (7, 3), (5, 1), (2, 1), (4, 4), (0, 0)])
+def test_jacobian_product_matches_finite_differences(problem, t, k):
+    p, x, _, _, cache = problem
+    P = rb.jacobian_product(p, cache, t, k)
+    np.testing.assert_allclose(P, numerical_jacobian(p, x, cache, t, k), atol=1e-9)
+
+
+def test_jacobian_product_is_the_product_of_local_jacobians(problem):
+    p, _, _, _, cache = problem
+    J = rb.local_jacobians(p, cache)
+    expected = J[:, 5] @ J[:, 4] @ J[:, 3]  # J_6 J_5 J_4 = dh_6/dh_3
+    np.testing.assert_allclose(rb.jacobian_product(p, cache, 6, 3), expected, rtol=1e-12)
+
+
+def test_jacobian_norms_matrix(problem):
+    p, _, _, _, cache = problem
+    N = rb.jacobian_norms(p, cache, index=1)
+    assert N.shape == (8, 8)
+    assert np.isnan(N[np.triu_indices(8, 1)]).all()
+    np.testing.assert_allclose(np.diag(N), 1.0)
+    for t, k in [(7, 0), (5, 2), (3, 2)]:
+        expected = np.linalg.norm(rb.jacobian_product(p, cache, t, k)[1], 2)
+        assert N[t, k] == pytest.approx(expected, rel=1e-10)
+
+
+def test_last_step_gradients_agree_with_bptt_and_finite_differences(problem):
+    """dL_T/dh_k from the analysis equals rb.bptt's dL/dh_0 of the suffix starting at h_k."""
+    p, x, target, _, cache = problem
+    dy = np.zeros_like(cache.y)
+    _, dy_last = rb.mse_loss(cache.y[:, -1:], target[:, -1:])
+    dy[:, -1:] = dy_last
+    g = rb.last_step_gradients(p, cache, dy[:, -1] @ p.W_hy)
+    assert g.shape == (3, 8, 4)
+    h = np.concatenate([cache.h0[:, None], cache.h], axis=1)
+    for k in range(7):
+        suffix = rb.forward(p, x[:, k:], h[:, k])
+        _, dh_k = rb.bptt(p, suffix, dy[:, k:])
+        np.testing.assert_allclose(g[:, k], dh_k, rtol=1e-10, atol=1e-14)
+    # and against finite differences of L_T with respect to h_0
+    h0 = cache.h0.copy()
+
+    def loss_T():
+        return rb.mse_loss(rb.forward(p, x, h0).y[:, -1:], target[:, -1:])[0]
+
+    numeric = rb.numerical_gradient(loss_T, h0, eps=1e-3, order=4)
+    np.testing.assert_allclose(g[:, 0], numeric, rtol=1e-7, atol=1e-11)
+
+
+def test_grad_norm_vs_lag_orders_by_lag(problem, rng):
+    p, _, _, _, cache = problem
+    dh_T = rng.normal(size=(3, 4))
+    g = rb.last_step_gradients(p, cache, dh_T)
+    norms = rb.grad_norm_vs_lag(p, cache, dh_T)
+    assert norms.shape == (3, 8)
+    np.testing.assert_allclose(norms[:, 0], np.linalg.norm(dh_T, axis=1))
+    np.testing.assert_allclose(norms[:, 7], np.linalg.norm(g[:, 0], axis=1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.floats(0.2, 3.0), H=st.integers(1, 6))
+def test_the_bound_sigma_max_to_the_lag_holds(seed, scale, H):
+    """||dh_t/dh_k|| <= sigma_max(W_hh)^(t-k) and ||dL_T/dh_k|| <= sigma_max^(T-k) ||dL_T/dh_T||."""
+    rng = np.random.default_rng(seed)
+    p, x, _, h0 = make_problem(rng, B=2, T=9, D=1, H=H, O=1)
+    p.W_hh *= scale
+    cache = rb.forward(p, x, h0)
+    sigma = rb.largest_singular_value(p.W_hh)
+    N = rb.jacobian_norms(p, cache)
+    t, k = np.tril_indices(10)
+    assert (N[t, k] <= sigma ** (t - k) * (1 + 1e-10) + 1e-300).all()
+    norms = rb.grad_norm_vs_lag(p, cache, rng.normal(size=(2, H)))
+    lags = np.arange(10)
+    assert (norms <= norms[:, :1] * sigma**lags * (1 + 1e-10) + 1e-300).all()
+
+
+def test_analysis_validates_its_input(problem):
+    p, _, _, _, cache = problem
+    with pytest.raises(ValueError, match="k: expected k <= t"):
+        rb.jacobian_product(p, cache, 2, 3)
+    with pytest.raises(ValueError, match=r"t: expected a step in 0\.\.7"):
+        rb.jacobian_product(p, cache, 8, 0)
+    with pytest.raises(ValueError, match="index"):
+        rb.jacobian_norms(p, cache, index=3)
+    with pytest.raises(ValueError, match="dh_T"):
+        rb.last_step_gradients(p, cache, np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="cache"):
+        rb.local_jacobians(p, "not a cache")
+    other = rb.init_params(2, 5, 2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="cache.h"):
+        rb.local_jacobians(other, cache)
+
+
+def test_power_norms_and_gelfand(rng):
+    W = rng.normal(size=(6, 6)) / np.sqrt(6)
+    norms = rb.power_norms(W, 40)
+    for j in (0, 1, 7, 40):
+        assert norms[j] == pytest.approx(np.linalg.norm(np.linalg.matrix_power(W, j), 2))
+    # ||W^n||^(1/n) tends to the spectral radius (Gelfand's formula)
+    assert norms[40] ** (1 / 40) == pytest.approx(rb.spectral_radius(W), rel=0.1)
+    with pytest.raises(ValueError, match="square"):
+        rb.power_norms(np.zeros((2, 3)), 3)
+
+
+def test_geometric_rate_recovers_a_geometric_sequence():
+    lags = np.arange(30)
+    norms = np.stack([3.0 * 0.7**lags, 0.5 * 1.2**lags])
+    np.testing.assert_allclose(rb.geometric_rate(norms), [0.7, 1.2], rtol=1e-12)
+    bent = np.concatenate([np.ones(5), 0.9 ** np.arange(25)])
+    assert rb.geometric_rate(bent, start=5) == pytest.approx(0.9)
+    with pytest.raises(ValueError, match="positive"):
+        rb.geometric_rate(np.array([1.0, 0.0, 2.0]))
+    with pytest.raises(ValueError, match="start"):
+        rb.geometric_rate(np.ones(5), start=4)
+
+
+# ---------------------------------------------------------------------------------------------
+# PCA
+
+
+def test_hidden_pca_matches_the_covariance_eigenvectors(rng):
+    h = rng.normal(size=(5, 40, 6)) @ rng.normal(size=(6, 6))
+    pca = rb.hidden_pca(h, 3)
+    cov = np.cov(h.reshape(-1, 6).T)
+    eigval, eigvec = np.linalg.eigh(cov)
+    np.testing.assert_allclose(pca.explained_variance, eigval[::-1][:3], rtol=1e-10)
+    np.testing.assert_allclose(
+        np.abs(pca.components @ eigvec[:, ::-1][:, :3]), np.eye(3), atol=1e-8
+    )
+    np.testing.assert_allclose(pca.explained_variance_ratio, eigval[::-1][:3] / eigval.sum())
+    np.testing.assert_allclose(pca.components @ pca.components.T, np.eye(3), atol=1e-12)
+    assert pca.transform(h).shape == (5, 40, 3)
+    assert pca.transform(h[0]).shape == (40, 3)
+
+
+def test_hidden_pca_with_all_components_reconstructs(rng):
+    h = rng.normal(size=(50, 4))
+    pca = rb.hidden_pca(h, 4)
+    np.testing.assert_allclose(pca.inverse_transform(pca.transform(h)), h, atol=1e-12)
+    assert pca.explained_variance_ratio.sum() == pytest.approx(1.0)
+    z = pca.transform(h)
+    np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(z.var(axis=0, ddof=1), pca.explained_variance, rtol=1e-10)
+
+
+def test_hidden_pca_signs_are_deterministic(rng):
+    h = rng.normal(size=(30, 5))
+    a, b = rb.hidden_pca(h, 2), rb.hidden_pca(-h, 2)
+    for axis in a.components:
+        assert axis[np.abs(axis).argmax()] > 0
+    np.testing.assert_allclose(a.components, b.components, atol=1e-12)
+
+
+def test_hidden_pca_validates(rng):
+    with pytest.raises(ValueError, match="n_components: expected at most H = 3"):
+        rb.hidden_pca(rng.normal(size=(10, 3)), 4)
+    with pytest.raises(ValueError, match="h: expected"):
+        rb.hidden_pca(rng.normal(size=5), 1)
+    with pytest.raises(ValueError, match="at least 2 states"):
+        rb.hidden_pca(rng.normal(size=(1, 3)), 1)
+    with pytest.raises(ValueError, match="h: expected shape"):
+        rb.hidden_pca(rng.normal(size=(10, 3)), 2).transform(np.zeros((4, 2)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The recall task
+
+
+def test_recall_task_targets_the_first_input():
+    data = rb.recall_task(7, 5, rng=np.random.default_rng(0), distractor=0.5)
+    assert data.x.shape == (7, 6, 1) and data.y.shape == (7, 1) and data.lag == 5
+    np.testing.assert_array_equal(data.y, data.x[:, 0])
+    assert np.abs(data.x[:, 1:]).max() <= 0.5 and np.abs(data.x[:, 0]).max() <= 1.0
+    silent = rb.recall_task(4, 3, rng=np.random.default_rng(0), distractor=0.0)
+    assert (silent.x[:, 1:] == 0).all()
+    assert (
+        rb.recall_task(2, 1, rng=np.random.default_rng(0), dtype=np.float32).x.dtype == np.float32
+    )
+    with pytest.raises(ValueError, match="lag: expected an integer >= 1"):
+        rb.recall_task(3, 0, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="rng"):
+        rb.recall_task(3, 2, rng=0)
+
+
+def test_recall_loss_gradient_matches_finite_differences(rng):
+    y = rng.normal(size=(3, 4, 1))
+    target = rng.normal(size=(3, 1))
+
+    def loss():
+        return rb.recall_loss(y, target)[0]
+
+    value, dy = rb.recall_loss(y, target)
+    assert value == pytest.approx(np.mean((y[:, -1] - target) ** 2))
+    np.testing.assert_allclose(dy, rb.numerical_gradient(loss, y, eps=1e-4), atol=1e-9)
+    assert (dy[:, :-1] == 0).all()
+    with pytest.raises(ValueError, match="target"):
+        rb.recall_loss(y, np.zeros((3, 2)))
+
+
+def test_fit_recall_learns_a_short_lag_and_is_reproducible():
+    def run(seed):
+        rng = np.random.default_rng(seed)
+        p = rb.init_params(1, 8, 1, rng=rng)
+        before = rb.recall_score(p, rb.recall_task(200, 2, rng=np.random.default_rng(9)))
+        losses = rb.fit_recall(p, 2, optimizer=rb.Adam(0.02), steps=150, rng=rng)
+        after = rb.recall_score(p, rb.recall_task(200, 2, rng=np.random.default_rng(9)))
+        return before, after, losses
+
+    before, after, losses = run(0)
+    assert losses.shape == (150,) and np.isfinite(losses).all()
+    assert before < 0.5 < 0.9 < after
+    np.testing.assert_array_equal(losses, run(0)[2])
+
+
+def test_fit_recall_stops_at_divergence():
+    rng = np.random.default_rng(0)
+    p = rb.init_params(1, 4, 1, rng=rng)
+    losses = rb.fit_recall(p, 3, optimizer=rb.SGD(1e10), steps=20, rng=rng)
+    assert np.isnan(losses[-1]) and np.isfinite(losses[0])
