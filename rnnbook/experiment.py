@@ -138,10 +138,16 @@ class Summary:
     n_diverged: int
 
     def format(self, digits: int = 4) -> str:
-        """E.g. ``"0.0213 ± 0.0011"``, or ``"diverged (5/5)"``; adds the diverged count."""
+        """E.g. ``"0.0213 ± 0.0011"``, or ``"diverged (5/5)"``; adds the diverged count.
+
+        With a single run left there is no spread, and only its value is shown.
+        """
         if self.n_diverged == self.n:
             return f"diverged ({self.n}/{self.n})"
-        text = f"{self.mean:.{digits}f} ± {self.std:.{digits}f}"
+        if self.n - self.n_diverged == 1:  # one survivor: no spread to show
+            text = f"{self.mean:.{digits}f}"
+        else:
+            text = f"{self.mean:.{digits}f} ± {self.std:.{digits}f}"
         if self.n_diverged:
             text += f" ({self.n_diverged}/{self.n} diverged)"
         return text

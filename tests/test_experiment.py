@@ -143,3 +143,7 @@ def test_book_split_is_reproducible_and_disjoint():
     assert small.train.x.shape == (28, 7, 1)
     with pytest.raises(ValueError, match="seed"):
         rb.book_split(-1)
+
+
+def test_summary_format_with_one_survivor():
+    assert rb.summarize([0.25, np.nan, np.nan]).format(2) == "0.25 (2/3 diverged)"
