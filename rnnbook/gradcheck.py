@@ -67,7 +67,7 @@ def numerical_gradient(
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 0.0) -> float:
-    """max_i |a_i - n_i| / max(|a_i|, |n_i|, floor), with 0/0 counted as 0.
+    """``max_i |a_i - n_i| / max(|a_i|, |n_i|, floor)``, with 0/0 counted as 0.
 
     `floor` keeps entries too small for finite differences to resolve (those
     below the round-off level) from dominating the maximum.

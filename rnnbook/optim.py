@@ -1,6 +1,6 @@
 """Optimizers: stochastic gradient descent with momentum, and Adam.
 
-Both are plain classes whose :meth:`step` updates an :class:`RNNParams` in place.
+Both are plain classes whose ``step`` method updates an :class:`RNNParams` in place.
 """
 
 from __future__ import annotations
