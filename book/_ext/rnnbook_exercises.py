@@ -1,0 +1,151 @@
+"""A page for instructors that lists every exercise of the book, with its solution.
+
+``{rnnbook-exercise-list}`` renders, for each numbered chapter in book order, a section with
+that chapter's sphinx-exercise exercises (numbered as in the chapter) each followed by its
+solution in a closed dropdown, and a link back to where the exercise appears. It is generated
+from the resolved chapters at build time, so a new chapter or exercise appears by itself.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.osutil import relative_uri
+from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node, solution_node
+
+import rnnbook_meta
+
+
+class exercise_list(nodes.General, nodes.Element):
+    """Placeholder, replaced once every chapter has been read."""
+
+
+class ExerciseList(SphinxDirective):
+    has_content = False
+
+    def run(self):
+        return [exercise_list()]
+
+
+def _is_exercise(node) -> bool:
+    return isinstance(node, exercise_enumerable_node | exercise_node)
+
+
+def _rebase(tree: nodes.Element, chapter_uri: str, here: str) -> None:
+    """Make the references of a node copied from `chapter_uri` work on page `here`."""
+    for ref in tree.findall(nodes.reference):
+        if "refid" in ref:
+            ref["refuri"] = relative_uri(here, chapter_uri) + "#" + ref["refid"]
+            del ref["refid"]
+        elif ref.get("refuri"):
+            uri = ref["refuri"]
+            if "://" in uri or uri.startswith(("mailto:", "#")):
+                if uri.startswith("#"):
+                    ref["refuri"] = relative_uri(here, chapter_uri) + uri
+                continue
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(chapter_uri), uri))
+            ref["refuri"] = relative_uri(here, target)
+
+
+def _copy(node: nodes.Element, chapter_uri: str, here: str) -> nodes.Element:
+    new = node.deepcopy()
+    for child in new.findall(include_self=False):
+        if isinstance(child, nodes.Element):
+            child["ids"] = []
+    _rebase(new, chapter_uri, here)
+    return new
+
+
+def _copy_exercise(app: Sphinx, ex, chapter: str, chapter_uri: str, here: str) -> nodes.Element:
+    """The exercise as a plain admonition titled like in its chapter, linked to it.
+
+    (sphinx-exercise numbers an exercise from the page it is on, so a copy would lose its
+    number.)
+    """
+    copy = _copy(ex, chapter_uri, here)
+    label = ex.get("label", "")
+    number = app.env.toc_fignumbers.get(chapter, {}).get("exercise", {}).get(label)
+    text = app.config.numfig_format.get("exercise", "Exercise %s") % ".".join(map(str, number or ()))
+    box = nodes.admonition(classes=list(ex["classes"]), ids=[label] if label else [])
+    title = nodes.title("", text.strip())
+    old_title = copy.children[0] if copy.children else None
+    if isinstance(old_title, nodes.title):
+        title.extend(old_title.children)
+        body = copy.children[1:]
+    else:
+        body = copy.children
+    box += title
+    for child in body:
+        # sphinx-exercise wraps the statement in a section; keep its content only.
+        box.extend(child.children if isinstance(child, nodes.section) else [child])
+    back = nodes.reference("", f"{text.strip()} in its chapter",
+                           refuri=relative_uri(here, chapter_uri) + "#" + label, internal=True)
+    box += nodes.paragraph("", "", nodes.Text("See "), back, nodes.Text("."))
+    return box
+
+
+def build_list(app: Sphinx, here_doc: str) -> list[nodes.Node]:
+    here = app.builder.get_target_uri(here_doc)
+    sections = []
+    for number, chapter in rnnbook_meta.chapters(app.env):
+        tree = app.env.get_and_resolve_doctree(chapter, app.builder)
+        chapter_uri = app.builder.get_target_uri(chapter)
+        solutions: dict[str, list] = {}
+        for sol in tree.findall(solution_node):
+            solutions.setdefault(sol.get("target_label", ""), []).append(sol)
+        exercises = [n for n in tree.findall(_is_exercise)]
+        if not exercises:
+            continue
+        title = app.env.titles[chapter].astext()
+        section = nodes.section(ids=[f"exercises-{chapter.rsplit('/', 1)[-1]}"])
+        section += nodes.title(text=f"Chapter {number}: {title}")
+        link = nodes.reference("", "", nodes.Text(f"Chapter {number}, {title}"),
+                               refuri=relative_uri(here, chapter_uri), internal=True)
+        section += nodes.paragraph("", "", nodes.Text(f"{len(exercises)} exercises, from "),
+                                   link, nodes.Text("."))
+        for ex in exercises:
+            section += _copy_exercise(app, ex, chapter, chapter_uri, here)
+            for sol in solutions.get(ex.get("label", ""), []):
+                section += _copy(sol, chapter_uri, here)
+        sections.append(section)
+    if not sections:
+        return [nodes.paragraph(text="No chapter has exercises yet.")]
+    return sections
+
+
+def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    placeholders = list(doctree.findall(exercise_list))
+    if not placeholders:
+        return
+    if app.builder.format != "html":
+        for p in placeholders:
+            p.replace_self([])
+        return
+    for p in placeholders:
+        p.replace_self(build_list(app, docname))
+    # The copied statements may hold maths: make sure the page loads MathJax.
+    app.env.get_domain("math").data["has_equations"][docname] = True
+
+
+def always_rewrite(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """The list depends on every chapter: rewrite its page whenever anything changed."""
+    pages = [d for d in env.found_docs if "rnnbook-exercise-list" in env.metadata.get(d, {})]
+    return pages if (added or changed or removed) else []
+
+
+def note_page(app: Sphinx, doctree: nodes.document) -> None:
+    if any(True for _ in doctree.findall(exercise_list)):
+        app.env.metadata[app.env.docname]["rnnbook-exercise-list"] = True
+
+
+def setup(app: Sphinx) -> dict:
+    app.setup_extension("sphinx_exercise")
+    app.add_node(exercise_list)
+    app.add_directive("rnnbook-exercise-list", ExerciseList)
+    app.connect("doctree-read", note_page)
+    app.connect("env-get-outdated", always_rewrite)
+    app.connect("doctree-resolved", resolve, priority=520)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
