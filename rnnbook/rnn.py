@@ -9,6 +9,12 @@ The code works on batches stored row by row, so a matrix-vector product
 ``W @ h`` in the prose becomes ``h @ W.T`` here. Internally all time series are
 kept *time-major*, shape (T, B, .), so that the slice for one time step is a
 contiguous block of memory; the public results are batch-first views.
+
+The whole book runs on this code, so it is written for speed without giving up
+readability: large arrays are allocated once and filled in place (``out=``),
+matrix products use contiguous operands, and two NumPy slow paths on tiny
+dimensions are avoided (:func:`_matmul`, :func:`_sum_rows`). The appendix
+"Performance" measures each of these choices.
 """
 
 from __future__ import annotations
@@ -145,6 +151,28 @@ def check_params(params: RNNParams) -> RNNParams:
     return params
 
 
+def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b``, as a broadcast product when the inner dimension is 1.
+
+    With one input or one output (D = 1 or O = 1) the products ``x @ W_xh.T`` and
+    ``dy @ W_hy`` are outer products; NumPy's matmul takes a slow path for them,
+    while ``a * b`` with ``a`` of shape (..., 1) and ``b`` of shape (1, n) gives
+    the same numbers up to twice as fast.
+    """
+    if a.shape[-1] == 1:
+        return np.multiply(a, b, out=out)
+    return np.matmul(a, b, out=out)
+
+
+def _sum_rows(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=0)`` for a 2-d array (N, n), as the product ``ones(N) @ a``.
+
+    NumPy sums a tall array with few columns row by row; the matrix-vector
+    product is the same sum, done by BLAS several times faster.
+    """
+    return np.ones(a.shape[0], dtype=a.dtype) @ a
+
+
 def forward(params: RNNParams, x: np.ndarray, h0: np.ndarray | None = None) -> ForwardCache:
     """Run the RNN over a batch of sequences.
 
@@ -173,14 +201,16 @@ def forward(params: RNNParams, x: np.ndarray, h0: np.ndarray | None = None) -> F
     else:
         hs[0] = validate.float_array("h0", h0, (B, H), dtype=params.dtype)
 
-    np.matmul(xs, params.W_xh.T, out=hs[1:])  # W_xh x_t for every t at once
-    hs[1:] += params.b_h  #                      ... + b_h
+    W_hh_T = np.ascontiguousarray(params.W_hh.T)  # a copy: products with a view are slower
+    _matmul(xs, params.W_xh.T, out=hs[1:])  # W_xh x_t for every t at once
+    hs[1:] += params.b_h  #                    ... + b_h
     recurrent = np.empty((B, H), dtype=params.dtype)
     for t in range(1, T + 1):
-        np.matmul(hs[t - 1], params.W_hh.T, out=recurrent)  # W_hh h_{t-1}
+        np.matmul(hs[t - 1], W_hh_T, out=recurrent)  # W_hh h_{t-1}
         hs[t] += recurrent
         np.tanh(hs[t], out=hs[t])  # (eq-hidden-state)
-    ys = hs[1:] @ params.W_hy.T + params.b_y  # (eq-output)
+    ys = _matmul(hs[1:], params.W_hy.T)  # (eq-output)
+    ys += params.b_y
     return ForwardCache(xs=xs, hs=hs, ys=ys)
 
 
@@ -219,46 +249,54 @@ def bptt(
     dy = validate.float_array("dy", dy, (B, T, O), dtype=params.dtype)
     dys = np.ascontiguousarray(dy.transpose(1, 0, 2))  # time-major (T, B, O)
 
-    dh_out = dys @ params.W_hy  # dL_t/dh_t through y_t only       (eq-dL-dh-direct)
-    dtanh = 1.0 - cache.hs[1:] ** 2  # diag of dh_t/da_t = 1 - h_t^2  (eq-tanh-derivative)
+    dh_out = _matmul(dys, params.W_hy)  # dL_t/dh_t through y_t only   (eq-dL-dh-direct)
+    h = cache.hs[1:]  # h_1 .. h_T, for the tanh derivatives 1 - h_t^2
     if truncate is None or truncate >= T:
-        dz, dh0 = _backward_full(params.W_hh, dh_out, dtanh)
+        dz, dh0 = _backward_full(params.W_hh, dh_out, h)
     else:
         validate.size("truncate", truncate)
-        dz, dh0 = _backward_truncated(params.W_hh, dh_out, dtanh, truncate)
+        dz, dh0 = _backward_truncated(params.W_hh, dh_out, h, truncate)
 
     # Sum the per-step contributions over time and batch: (eq-param-grads).
     dz2, dy2 = dz.reshape(T * B, H), dys.reshape(T * B, O)
     grads = RNNParams(
         W_xh=dz2.T @ cache.xs.reshape(T * B, -1),  # sum_t dz_t x_t^T
         W_hh=dz2.T @ cache.hs[:-1].reshape(T * B, H),  # sum_t dz_t h_{t-1}^T
-        b_h=dz2.sum(axis=0),  # sum_t dz_t
+        b_h=_sum_rows(dz2),  # sum_t dz_t
         W_hy=dy2.T @ cache.hs[1:].reshape(T * B, H),  # sum_t dy_t h_t^T
-        b_y=dy2.sum(axis=0),  # sum_t dy_t
+        b_y=_sum_rows(dy2),  # sum_t dy_t
     )
     return grads, dh0
 
 
+def _tanh_derivative(h: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """1 - h**2: the derivative of tanh where its value is h, written into `out`."""
+    out = np.multiply(h, h, out=out)
+    return np.subtract(1.0, out, out=out)
+
+
 def _backward_full(
-    W_hh: np.ndarray, dh_out: np.ndarray, dtanh: np.ndarray
+    W_hh: np.ndarray, dh_out: np.ndarray, h: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The backward recurrence over all T steps.
 
-    Returns dz (T, B, H), dz_t = dL/da_t for the pre-activation a_t, and dL/dh_0.
-    `dh_out` is overwritten with dz to save memory.
+    `dh_out` (T, B, H) holds dL_t/dh_t through y_t only and `h` (T, B, H) the
+    hidden states h_1 .. h_T. Returns dz (T, B, H), dz_t = dL/da_t for the
+    pre-activation a_t, and dL/dh_0. `dh_out` is overwritten with dz to save memory.
     """
     T, B, H = dh_out.shape
     dz = dh_out
     dh_next = np.zeros((B, H), dtype=dh_out.dtype)  # dL/dh_T from later steps: none
+    dtanh = np.empty((B, H), dtype=dh_out.dtype)  # 1 - h_t^2, one step at a time
     for t in reversed(range(T)):
         dz[t] += dh_next  # total dL/dh_t = direct + from h_{t+1}  (eq-bptt-recurrence)
-        dz[t] *= dtanh[t]  # dL/da_t = dL/dh_t * (1 - h_t^2)       (eq-tanh-derivative)
+        dz[t] *= _tanh_derivative(h[t], out=dtanh)  # dL/da_t      (eq-tanh-derivative)
         np.matmul(dz[t], W_hh, out=dh_next)  # dL/dh_{t-1} = W_hh^T dz_t (eq-jacobian)
     return dz, dh_next
 
 
 def _backward_truncated(
-    W_hh: np.ndarray, dh_out: np.ndarray, dtanh: np.ndarray, k: int
+    W_hh: np.ndarray, dh_out: np.ndarray, h: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Truncated BPTT: each L_t is backpropagated through at most k steps.
 
@@ -266,14 +304,16 @@ def _backward_truncated(
     t - j < k kept; it costs O(T k) instead of O(T).
     """
     T, B, H = dh_out.shape
+    dtanh = _tanh_derivative(h)  # 1 - h_j^2 for every step: each is used up to k times
     dz = np.zeros_like(dh_out)
     dh0 = np.zeros((B, H), dtype=dh_out.dtype)
+    dh, dz_j = np.empty((B, H), dtype=dh_out.dtype), np.empty((B, H), dtype=dh_out.dtype)
     for t in range(T):
-        dh = dh_out[t]  # dL_t/dh_t
+        dh[...] = dh_out[t]  # dL_t/dh_t
         for j in range(t, max(t - k, -1), -1):  # steps t, t-1, ..., t-k+1
-            dz_j = dh * dtanh[j]
+            np.multiply(dh, dtanh[j], out=dz_j)
             dz[j] += dz_j
-            dh = dz_j @ W_hh  # one more Jacobian factor: dL_t/dh_{j-1}
+            np.matmul(dz_j, W_hh, out=dh)  # one more Jacobian factor: dL_t/dh_{j-1}
         if t - k < 0:  # the window reached step 0, so it reaches h_0 too
             dh0 += dh
     return dz, dh0
