@@ -13,7 +13,7 @@ contiguous block of memory; the public results are batch-first views.
 The whole book runs on this code, so it is written for speed without giving up
 readability: large arrays are allocated once and filled in place (``out=``),
 matrix products use contiguous operands, and two NumPy slow paths on tiny
-dimensions are avoided (:func:`_matmul`, :func:`_sum_rows`). The appendix
+dimensions are avoided (``_matmul``, ``_sum_rows``). The appendix
 "Performance" measures each of these choices.
 """
 
