@@ -39,11 +39,21 @@ def copy_sources(dest: Path) -> Path:
     return dest
 
 
-def build_book(src: Path) -> subprocess.CompletedProcess:
-    """Run the strict build, ``jupyter-book build . -W -n --keep-going``, in `src`."""
+def build_book(
+    src: Path, command: list[str] = BUILD_COMMAND, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run the strict build, ``jupyter-book build . -W -n --keep-going``, in `src`.
+
+    `command` replaces the arguments after ``jupyter-book``; `env` the environment.
+    """
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     return subprocess.run(
-        [str(jupyter_book), *BUILD_COMMAND], cwd=src, capture_output=True, text=True, timeout=1800
+        [str(jupyter_book), *command],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env=env,
     )
 
 

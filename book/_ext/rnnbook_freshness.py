@@ -1,0 +1,72 @@
+"""Re-execute the chapters whenever the rnnbook package changes.
+
+myst-nb caches executed notebooks with jupyter-cache, which keys a notebook on
+its cells' source only. The chapters run ``rnnbook``, so an edit to the package
+alone would leave every cached figure and glued number stale, silently.
+
+This extension hashes the source of the ``rnnbook`` package that the chapters'
+kernel imports (found the way Python finds it, so an editable install or a
+``PYTHONPATH`` both work) and keeps one jupyter-cache per hash, in
+``<build>/.jupyter_cache/rnnbook-<hash>``. When the package changes:
+
+- the cache path changes, so every notebook misses the cache and runs again;
+- the path is a Sphinx config value that affects reading, so Sphinx marks every
+  page outdated, even those whose Markdown did not change;
+- the caches of other package versions (``rnnbook-*`` beside it) are deleted,
+  so ``_build`` does not grow.
+
+Register it in ``_config.yml`` under ``sphinx: local_extensions:``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shutil
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+PACKAGE = "rnnbook"
+PREFIX = f"{PACKAGE}-"
+
+
+def package_dir(name: str = PACKAGE) -> Path:
+    """The directory of the package `name` as an import would find it (not imported)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"rnnbook_freshness: cannot find the package {name!r}")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def source_hash(directory: Path) -> str:
+    """SHA-256 over the relative paths and bytes of every ``*.py`` file under `directory`."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*.py")):
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def namespace_cache(app: Sphinx, config: Config) -> None:
+    """Point myst-nb's jupyter-cache at a folder named by the package's source hash."""
+    directory = package_dir()
+    key = source_hash(directory)[:16]
+    root = Path(config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
+    cache = root.resolve() / f"{PREFIX}{key}"
+    config.nb_execution_cache_path = str(cache)
+    logger.info(f"rnnbook_freshness: {PACKAGE} source {key} ({directory}); cache {cache}")
+    for old in root.glob(f"{PREFIX}*"):
+        if old != cache and old.is_dir():  # the cache of another version of the package
+            logger.info(f"rnnbook_freshness: removing stale cache {old}")
+            shutil.rmtree(old)
+
+
+def setup(app: Sphinx) -> dict:
+    # After myst-nb registered nb_execution_cache_path, before the environment is loaded.
+    app.connect("config-inited", namespace_cache, priority=900)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,83 @@
+"""Builds are trustworthy: two clean builds agree byte for byte, and a cache is never stale.
+
+Both are slow (they build the book) and run in CI with the rest of ``pytest``.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from conftest import build_book, copy_sources
+
+pytestmark = pytest.mark.slow
+
+# Files of _build/html that may differ between two clean builds of the same sources, and why.
+MAY_DIFFER = {
+    ".buildinfo": (
+        "Sphinx's bookkeeping for incremental builds, not content: a hash of the configuration, "
+        "which holds the absolute path of the jupyter-cache folder (book/_ext/rnnbook_freshness.py)"
+    ),
+}
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_two_clean_builds_are_byte_identical(built_book, tmp_path):
+    """Every page and image of a second clean build (another folder) equals the first's."""
+    src_a, result_a = built_book
+    assert result_a.returncode == 0, (result_a.stdout + result_a.stderr)[-3000:]
+    src_b = copy_sources(tmp_path / "src")
+    result_b = build_book(src_b)
+    assert result_b.returncode == 0, (result_b.stdout + result_b.stderr)[-3000:]
+
+    a, b = _files(src_a / "_build" / "html"), _files(src_b / "_build" / "html")
+    assert sorted(a) == sorted(b), set(a) ^ set(b)
+    assert any(name.startswith("_images/") for name in a), "no images to compare"
+    differ = sorted(name for name in a if a[name] != b[name] and name not in MAY_DIFFER)
+    assert not differ, f"{len(differ)} files differ between two clean builds: {differ[:20]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Stale cache: jupyter-cache keys notebooks on their cells' source only. book/_ext/
+# rnnbook_freshness.py keys the cache on the package source as well; check that an edit to
+# the package alone re-executes the chapters, and that without an edit the cache is used.
+
+SMALL_TOC = "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/hidden-state\n"
+EXECUTED = "hidden-state.md: Executing notebook"
+
+
+def _n_params(src: Path) -> str:
+    page = (src / "_build" / "html" / "book" / "hidden-state.html").read_text()
+    return re.search(r'<span class="pasted-text">(\d+)</span>', page).group(1)
+
+
+def test_editing_the_package_reexecutes_the_chapters(tmp_path):
+    src = copy_sources(tmp_path / "src")
+    # Two pages are enough to watch the cache; without the rest of the book, cross-references
+    # to other chapters dangle, so this build is not strict (the strict build is tested above).
+    (src / "_toc.yml").write_text(SMALL_TOC)
+    env = {**os.environ, "PYTHONPATH": str(src)}  # the kernel imports this copy's rnnbook
+    command = ["build", ".", "--keep-going"]
+
+    def build() -> str:
+        result = build_book(src, command, env)
+        log = result.stdout + result.stderr
+        assert result.returncode == 0, log[-3000:]
+        return log
+
+    assert EXECUTED in build()
+    assert _n_params(src) == "305"  # 16 + 256 + 16 + 16 + 1 for H = 16
+
+    assert EXECUTED not in build(), "an unchanged package must reuse the cache"
+
+    rnn = src / "rnnbook" / "rnn.py"
+    old = "return sum(a.size for _, a in self.items())"
+    assert old in rnn.read_text()
+    rnn.write_text(rnn.read_text().replace(old, old + " + 1000"))
+    assert EXECUTED in build(), "editing rnnbook/ must re-execute the chapters"
+    assert _n_params(src) == "1305", "the page must show the edited package's result"
+    caches = list((src / "_build" / ".jupyter_cache").iterdir())
+    assert len(caches) == 1, f"the stale cache should have been removed: {caches}"
