@@ -94,6 +94,14 @@ def test_bibtex_entries_are_well_formed():
     assert chapter.count("{") == chapter.count("}")
 
 
+def test_bars_in_docstrings_are_not_substitutions():
+    import rnnbook_api
+
+    lines = ["max_i |a_i - n_i|", "``|x|`` and :math:`|x|`", "x : ndarray | None"]
+    rnnbook_api.escape_bars(None, "function", "f", None, {}, lines)
+    assert lines == ["max_i \\|a_i - n_i\\|", "``|x|`` and :math:`|x|`", "x : ndarray \\| None"]
+
+
 # --- slow: the clean build ---------------------------------------------------------------------
 
 slow = pytest.mark.slow

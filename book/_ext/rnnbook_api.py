@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -120,6 +121,22 @@ def optional_reference(app, env, node, contnode):
     return None
 
 
+# ``literal``, :role:`content` and `interpreted text`: left as they are.
+_PROTECTED = re.compile(r"(``.+?``|:[\w:.-]+:`[^`]*`|`[^`]*`_{0,2})")
+
+
+def escape_bars(app, what, name, obj, options, lines) -> None:
+    """Read ``|x|`` in a docstring as bars, not as a reST substitution reference.
+
+    The package's docstrings write norms and absolute values in plain text (``max_i |a_i|``);
+    reST would take ``|a_i|`` for an undefined substitution and fail the strict build.
+    """
+    for i, line in enumerate(lines):
+        if "|" in line:
+            parts = _PROTECTED.split(line)
+            lines[i] = "".join(p if j % 2 else p.replace("|", "\\|") for j, p in enumerate(parts))
+
+
 def skip_napoleon_for_attributes(app: Sphinx) -> None:
     """Napoleon reads "text: more text" in a data or attribute docstring as "type: text".
 
@@ -148,4 +165,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("missing-reference", resolve_reexport, priority=800)
     app.connect("missing-reference", optional_reference, priority=900)
     app.connect("builder-inited", skip_napoleon_for_attributes)
+    app.connect("autodoc-process-docstring", escape_bars, priority=400)  # before napoleon
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

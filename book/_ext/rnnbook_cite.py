@@ -11,6 +11,7 @@ All values come from :mod:`rnnbook_meta` (CITATION.cff, pyproject.toml, the edit
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -48,6 +49,12 @@ def configure(app: Sphinx, config) -> None:
     config.rnnbook_edition = f"{m.version} {m.date} {m.repository} {m.baseurl}"
     if m.baseurl and not config.html_baseurl:
         config.html_baseurl = m.baseurl  # canonical links on every page
+    # Every page says which edition it is, so a printout or a saved page can be cited.
+    options = config.html_theme_options
+    if isinstance(options, dict) and not options.get("extra_footer"):
+        options["extra_footer"] = (
+            f"<p>{html.escape(m.title)}, version {html.escape(m.version)} of {m.date}.</p>"
+        )
 
 
 def title_tex(node: nodes.Node) -> str:
