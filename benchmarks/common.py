@@ -1,0 +1,36 @@
+"""What both libraries compute: the same problem, weights and data, and the FLOP count.
+
+One training step is: forward over a batch of B sequences of length T, the mean squared error,
+and the gradients of all parameters by backpropagation through time (no optimizer update).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import rnnbook as rb
+
+D = O = 1  # one input, one output: the book's sine-wave task
+
+SIZES = [(500, 25, H) for H in (16, 32, 64, 128, 256)] + [(500, 200, 64)]  # (B, T, H)
+
+
+def problem(B: int, T: int, H: int, dtype: str, seed: int = 0):
+    """Xavier weights (non-zero biases) and sine-wave inputs and targets, in `dtype`."""
+    rng = np.random.default_rng(seed)
+    params = rb.init_params(D, H, O, rng=rng).astype(dtype)
+    params.b_h[:] = rng.normal(0.0, 0.1, size=H)
+    params.b_y[:] = rng.normal(0.0, 0.1, size=O)
+    data = rb.sine_waves(B, T, rng=rng)
+    return params, data.x.astype(dtype), data.y.astype(dtype)
+
+
+def matmul_flops(B: int, T: int, H: int) -> int:
+    """Floating-point operations in the matrix products of one step (2 per multiply-add).
+
+    W_hh: the forward product, W_hh^T dz_t and the gradient of W_hh, 3 x 2BTH^2.
+    W_xh: the forward product and its gradient, 2 x 2BTHD. W_hy: the forward product,
+    W_hy^T dy_t and its gradient, 3 x 2BTHO. The elementwise work (tanh, its derivative,
+    additions: a few operations per element of the (T, B, H) arrays) is not counted.
+    """
+    return 6 * B * T * H * H + 4 * B * T * H * D + 6 * B * T * H * O

@@ -1,0 +1,247 @@
+"""Benchmarks: rnnbook against PyTorch, and the measurements behind the Performance appendix.
+
+    python benchmarks/run.py              # about 5 minutes on 2 cores; --quick for a smoke run
+
+One step = forward over B sequences of length T, the MSE, and all gradients by BPTT
+(rnnbook: forward, mse_loss, backward; torch: nn.RNN(tanh) + nn.Linear, loss.backward()),
+same weights and data, float64 and float32, 1 and 2 threads. Each library is timed in a
+process of its own (in one process each slows the other down), the processes alternate
+library and order round by round, and every table shows medians over all rounds.
+
+Writes benchmarks/results.json (everything measured) and benchmarks/results.md (the tables
+that book/performance.md includes), and prints the tables. torch is optional
+(``pip install -e ".[bench]"``); without it only rnnbook is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from common import SIZES, matmul_flops  # noqa: E402
+
+DTYPES = ("float64", "float32")
+THREADS = (1, 2)
+NO_FAULTS = {"MALLOC_TOP_PAD_": str(100 * 2**20)}  # glibc keeps 100 MiB of freed heap
+
+
+def worker(*args: str, threads: int = 1, env: dict | None = None):
+    """Run benchmarks/worker.py in a fresh interpreter with `threads` BLAS/OpenMP threads."""
+    environment = {**os.environ, **(env or {})}
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        environment[name] = str(threads)
+    result = subprocess.run(
+        [sys.executable, str(HERE / "worker.py"), *args],
+        capture_output=True, text=True, env=environment, cwd=HERE, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"worker {args} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def loadavg() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def measure(rounds: int, repeats: int, libs: list[str], log) -> dict:
+    results: dict = {
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
+                    "python": platform.python_version(), "numpy": np.__version__},  # fmt: skip
+        "started": datetime.datetime.now().isoformat(timespec="seconds"),
+        "load_start": loadavg(), "rounds": rounds, "repeats": repeats, "libs": libs,
+    }  # fmt: skip
+    if "torch" in libs:
+        import torch  # only for its version; the timing happens in workers
+
+        results["machine"]["torch"] = torch.__version__
+
+    samples: dict = {}
+    for r in range(rounds):
+        for dtype in DTYPES:
+            for threads in THREADS:
+                for lib in libs if r % 2 == 0 else libs[::-1]:
+                    log(f"round {r + 1}/{rounds}: {lib} {dtype} {threads} thread(s)")
+                    for row in worker("step", lib, dtype, str(repeats), threads=threads):
+                        key = (lib, dtype, threads, row["B"], row["T"], row["H"])
+                        samples.setdefault(key, []).extend(row["seconds"])
+    results["step"] = [
+        {"lib": k[0], "dtype": k[1], "threads": k[2], "B": k[3], "T": k[4], "H": k[5],
+         "median_s": float(np.median(v)), "min_s": float(np.min(v)), "n": len(v)}
+        for k, v in sorted(samples.items())
+    ]  # fmt: skip
+
+    log("matrix-multiply peak")
+    results["peak"] = [
+        {"lib": lib, "dtype": dtype, "threads": threads,
+         "gflops": worker("peak", "numpy" if lib == "rnnbook" else lib, dtype, threads=threads)}
+        for lib in libs for dtype in DTYPES for threads in THREADS
+    ]  # fmt: skip
+    log("ablations")
+    results["ablations"] = worker("ablations")
+    results["faults"] = [worker("faults", "32"), worker("faults", "32", env=NO_FAULTS)]
+    log("seed configuration")
+    results["seed"] = worker("seed")
+    if "torch" in libs:
+        log("gradient check against torch autograd")
+        results["gradcheck"] = worker("gradcheck")
+    results["load_end"] = loadavg()
+    return results
+
+
+# ------------------------------------------------------------------------------------------
+# Tables (Markdown), marked so that book/performance.md can include each one.
+
+
+def _section(name: str, lines: list[str]) -> list[str]:
+    return [f"<!-- {name} -->", *lines, f"<!-- /{name} -->", ""]
+
+
+def step_table(results: dict) -> list[str]:
+    step = {tuple(s[k] for k in ("lib", "dtype", "threads", "B", "T", "H")): s
+            for s in results["step"]}  # fmt: skip
+    peak = {}
+    for p in results["peak"]:  # the machine's peak: the better of the two BLAS libraries
+        key = (p["dtype"], p["threads"])
+        peak[key] = max(peak.get(key, 0.0), p["gflops"])
+    torch = "torch" in results["libs"]
+    head = "| dtype | threads | B | T | H | rnnbook ms | GFLOP/s (% of peak) |"
+    rule = "|---|---:|---:|---:|---:|---:|---:|"
+    if torch:
+        head += " torch ms | GFLOP/s (% of peak) | rnnbook / torch |"
+        rule += "---:|---:|---:|"
+    lines = [head, rule]
+    for dtype in DTYPES:
+        for threads in THREADS:
+            for B, T, H in SIZES:
+                ours = step[("rnnbook", dtype, threads, B, T, H)]["median_s"]
+                flops = matmul_flops(B, T, H) / 1e9
+                top = peak[(dtype, threads)]
+                row = (f"| {dtype} | {threads} | {B} | {T} | {H} | {1e3 * ours:.2f} | "
+                       f"{flops / ours:.1f} ({100 * flops / ours / top:.0f}%) |")  # fmt: skip
+                if torch:
+                    theirs = step[("torch", dtype, threads, B, T, H)]["median_s"]
+                    row += (f" {1e3 * theirs:.2f} | {flops / theirs:.1f} "
+                            f"({100 * flops / theirs / top:.0f}%) | "
+                            f"**{ours / theirs:.2f}** |")  # fmt: skip
+                lines.append(row)
+    return lines
+
+
+def peak_table(results: dict) -> list[str]:
+    lines = ["| library | dtype | threads | GFLOP/s, 2000 x 2000 matrix product |",
+             "|---|---|---:|---:|"]  # fmt: skip
+    for p in results["peak"]:
+        lib = "NumPy (OpenBLAS)" if p["lib"] == "rnnbook" else "torch"
+        lines.append(f"| {lib} | {p['dtype']} | {p['threads']} | {p['gflops']:.1f} |")
+    return lines
+
+
+def seed_table(results: dict) -> list[str]:
+    seed = results["seed"]
+    fixed, target = seed["fixed"], seed["target"]
+    lines = ["| run | data seed | epochs | test MSE | floor of this test set | wall s | "
+             "speed-up over 46 s |", "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines.append(f"| 100 epochs, as the seed notebook | {fixed['data_seed']} | {fixed['epochs']} | "
+                 f"{fixed['test_mse']:.5f} | {fixed['floor']:.5f} | {fixed['seconds']:.2f} | "
+                 f"{46 / fixed['seconds']:.0f}x |")  # fmt: skip
+    if target:
+        lines.append(f"| until test MSE <= 0.006449 | {target['data_seed']} | {target['epochs']} | "
+                     f"{target['test_mse']:.5f} | {target['floor']:.5f} | "
+                     f"{target['seconds']:.2f} | {46 / target['seconds']:.0f}x |")  # fmt: skip
+    skipped = ", ".join(f"{s['data_seed']} ({s['reason']})" for s in seed["skipped"])
+    lines += ["", f"Data seeds tried before: {skipped or 'none'}."]
+    return lines
+
+
+def ablation_table(results: dict) -> list[str]:
+    lines = ["| operation | H | plain | µs | rnnbook | µs | speed-up |",
+             "|---|---:|---|---:|---|---:|---:|"]  # fmt: skip
+    for a in results["ablations"]:
+        speedup = a["slow_us"] / a["fast_us"]
+        lines.append(f"| {a['what']} | {a['H']} | `{a['slow']}` | {a['slow_us']:.0f} | "
+                     f"`{a['fast']}` | {a['fast_us']:.0f} | {speedup:.1f}x |")  # fmt: skip
+    return lines
+
+
+def faults_table(results: dict) -> list[str]:
+    lines = ["| allocator setting | page faults per step | step ms |", "|---|---:|---:|"]
+    for f in results["faults"]:
+        env = " ".join(f"`{k}={v}`" for k, v in f["malloc_env"].items()) or "default"
+        lines.append(f"| {env} | {f['faults']:.0f} | {f['step_us'] / 1e3:.2f} |")
+    return lines
+
+
+def gradcheck_table(results: dict) -> list[str]:
+    if "gradcheck" not in results:
+        return ["torch was not installed for this run: no comparison."]
+    g = results["gradcheck"]
+    shape = ", ".join(f"{k}={v}" for k, v in g["shape"].items())
+    lines = [f"float64, {shape}, random h0; torch {g['torch']}. Loss: rnnbook "
+             f"{g['loss_rnnbook']:.15f}, torch {g['loss_torch']:.15f}.", "",
+             "| gradient | max relative difference |", "|---|---:|"]  # fmt: skip
+    lines += [f"| {k} | {v:.1e} |" for k, v in g["max_relative_error"].items()]
+    return lines
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    versions = f"NumPy {m['numpy']}" + (f", torch {m['torch']}" if "torch" in m else "")
+    about = [
+        f"Measured {results['started']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
+        f"{versions}; {results['rounds']} rounds x {results['repeats']} steps per library and "
+        f"configuration, medians. Load average (1, 5, 15 min) at the start "
+        f"{results['load_start']}, at the end {results['load_end']}.",
+    ]
+    out = ["# Benchmark results", "",
+           "Written by `python benchmarks/run.py`; do not edit by hand.", ""]  # fmt: skip
+    for name, lines in [("about", about), ("step", step_table(results)),
+                        ("peak", peak_table(results)), ("seed", seed_table(results)),
+                        ("ablations", ablation_table(results)), ("faults", faults_table(results)),
+                        ("gradcheck", gradcheck_table(results))]:  # fmt: skip
+        out += _section(name, lines)
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=15, help="timed steps per size and round")
+    parser.add_argument("--quick", action="store_true", help="1 round of 3 steps: a smoke test")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder for results.{json,md}")
+    args = parser.parse_args()
+    rounds, repeats = (1, 3) if args.quick else (args.rounds, args.repeats)
+    libs = ["rnnbook"] + (["torch"] if importlib.util.find_spec("torch") else [])
+    if len(libs) == 1:
+        print("torch is not installed (pip install -e '.[bench]'): measuring rnnbook only")
+
+    results = measure(rounds, repeats, libs, lambda msg: print(msg, file=sys.stderr, flush=True))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    text = markdown(results)
+    (args.out / "results.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
