@@ -94,6 +94,19 @@ def test_bibtex_entries_are_well_formed():
     assert chapter.count("{") == chapter.count("}")
 
 
+def test_figures_use_one_colour_blind_safe_palette():
+    import matplotlib as mpl
+
+    import rnnbook as rb
+
+    okabe_ito = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",
+                 "#000000"]
+    assert [c.upper() for c in rb.plots.COLORS] == okabe_ito
+    rb.plots.use_style()
+    assert [c.upper() for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]] == okabe_ito
+    assert mpl.rcParams["image.cmap"] == "viridis"
+
+
 def test_bars_in_docstrings_are_not_substitutions():
     import rnnbook_api
 
