@@ -173,9 +173,14 @@ CITE = re.compile(r"\{cite(?::\w+)?\}`([^`]+)`")
 def test_exercise_list_has_every_exercise_and_its_solution(built_book):
     src, _ = built_book
     listing = html_of(src, "book/exercises")
-    in_chapters = [label for docname in chapter_pages(src)
-                   for label in EXERCISE.findall(html_of(src, docname))]
-    assert in_chapters, "no chapter has an exercise"
+    in_chapters = []
+    for docname in chapter_pages(src):
+        page = html_of(src, docname)
+        labels = EXERCISE.findall(page)
+        assert labels, f"{docname} has no exercise"
+        assert page.count('<div class="solution dropdown admonition"') >= len(labels), (
+            f"{docname}: every exercise needs a solution hidden in a dropdown")
+        in_chapters += labels
     assert EXERCISE.findall(listing) == in_chapters  # all of them, in book order
     assert listing.count("Solution to") >= len(in_chapters)
 
