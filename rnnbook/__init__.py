@@ -18,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from . import analysis, notebook, plots
 from .analysis import (
     PCA,
+    W_hh_gradient_double_sum,
     fit_recall,
     geometric_rate,
     grad_norm_vs_lag,
@@ -85,6 +86,7 @@ __all__ = [
     "DivergenceError",
     "ForwardCache",
     "PCA",
+    "W_hh_gradient_double_sum",
     "History",
     "RNNParams",
     "RecallTask",

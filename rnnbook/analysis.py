@@ -9,7 +9,7 @@ so the sensitivity of h_t to an earlier state h_k is the product
 
     dh_t/dh_k = J_t J_{t-1} ... J_{k+1}                             (eq-jacobian-product)
 
-and ||dh_t/dh_k|| <= sigma_max(W_hh)^(t-k) because |1 - h^2| <= 1 (eq-jacobian-bound).
+and norm(dh_t/dh_k) <= sigma_max(W_hh)^(t-k) because 0 < 1 - h^2 <= 1 (eq-jacobian-bound).
 The functions here compute these quantities from a forward cache, so that the
 chapters on BPTT and vanishing gradients can measure what the equations claim.
 All of them use the public fields of :class:`rnnbook.ForwardCache`
@@ -92,7 +92,7 @@ def jacobian_product(params: RNNParams, cache: ForwardCache, t: int, k: int) -> 
 
 
 def jacobian_norms(params: RNNParams, cache: ForwardCache, index: int = 0) -> np.ndarray:
-    """The spectral norms ||dh_t/dh_k||_2 for all pairs of steps, of one sequence.
+    """The spectral norms of dh_t/dh_k for all pairs of steps, of one sequence.
 
     Costs O(T^2 H^3): meant for the chapters' T of a few hundred and H of a few dozen.
 
@@ -154,8 +154,51 @@ def last_step_gradients(params: RNNParams, cache: ForwardCache, dh_T: np.ndarray
     return g
 
 
+def W_hh_gradient_double_sum(
+    params: RNNParams, cache: ForwardCache, dy: np.ndarray, *, truncate: int | None = None
+) -> np.ndarray:
+    """dL/dW_hh evaluated term by term from the double sum, with explicit Jacobian products.
+
+    A slow reference for :func:`rnnbook.bptt` (O(T^2) products of H x H matrices):
+
+        dL/dW_hh = sum_t sum_{j <= t} diag(1 - h_j^2) (dh_t/dh_j)^T dL_t/dh_t h_{j-1}^T
+
+    With `truncate` = k only the terms with t - j < k are kept, which is what
+    ``bptt(..., truncate=k)`` computes.
+
+    Parameters
+    ----------
+    params : RNNParams
+    cache : ForwardCache
+    dy : ndarray, shape (B, T, O)
+        dL/dy_t for every step.
+    truncate : int, optional
+        Keep only the terms with lag t - j < `truncate`; ``None`` keeps all.
+
+    Returns
+    -------
+    ndarray, shape (H, H)
+    """
+    hs = _states(params, cache)
+    B, T1, H = hs.shape
+    T = T1 - 1
+    dy = validate.float_array("dy", dy, (B, T, params.output_size), dtype=params.dtype)
+    k = T if truncate is None else min(validate.size("truncate", truncate), T)
+    grad = np.zeros((H, H), dtype=params.dtype)
+    for t in range(1, T + 1):
+        dLt_dht = dy[:, t - 1] @ params.W_hy  # immediate dL_t/dh_t, (B, H)   (eq-dL-dh-direct)
+        product = np.broadcast_to(np.eye(H, dtype=params.dtype), (B, H, H))  # dh_t/dh_t
+        for j in range(t, max(t - k, 0), -1):  # j = t, t-1, ..., t-k+1 (and j >= 1)
+            dLt_dhj = np.einsum("bi,bij->bj", dLt_dht, product)  # (dh_t/dh_j)^T dL_t/dh_t
+            dLt_daj = dLt_dhj * (1.0 - hs[:, j] ** 2)  # (eq-tanh-derivative)
+            grad += dLt_daj.T @ hs[:, j - 1]  # one term of (eq-dW-hh-double-sum)
+            J_j = (1.0 - hs[:, j] ** 2)[:, :, None] * params.W_hh  # (eq-jacobian)
+            product = product @ J_j  # dh_t/dh_{j-1} = (dh_t/dh_j) J_j  (eq-jacobian-product)
+    return grad
+
+
 def grad_norm_vs_lag(params: RNNParams, cache: ForwardCache, dh_T: np.ndarray) -> np.ndarray:
-    """||dL_T/dh_{T - lag}||_2 for lag = 0..T: how much of the gradient reaches back `lag` steps.
+    """The norm of dL_T/dh_{T - lag} for lag = 0..T: how much gradient reaches back `lag` steps.
 
     Parameters
     ----------
@@ -165,14 +208,16 @@ def grad_norm_vs_lag(params: RNNParams, cache: ForwardCache, dh_T: np.ndarray) -
     Returns
     -------
     ndarray, shape (B, T + 1)
-        Column ``lag`` holds the norm for h_{T - lag}; column 0 is ||dh_T||.
+        Column ``lag`` holds the norm for h_{T - lag}; column 0 is the norm of `dh_T`.
     """
     g = last_step_gradients(params, cache, dh_T)
     return np.linalg.norm(g[:, ::-1], axis=2)
 
 
 def power_norms(W: np.ndarray, n: int) -> np.ndarray:
-    """||W^j||_2 for j = 0..n: the Jacobian products of a *linear* RNN, h_t = W h_{t-1} + ...
+    """Spectral norms of W^j for j = 0..n: the Jacobian products of a *linear* RNN.
+
+    For h_t = W h_{t-1} + W_xh x_t + b_h (no tanh), dh_t/dh_k = W^(t-k) whatever the input.
 
     Parameters
     ----------

@@ -92,3 +92,72 @@ def plot_band(ax, x: np.ndarray, curves: np.ndarray, label: str | None = None, *
     (line,) = ax.plot(x, mean, label=label, **kwargs)
     ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, lw=0)
     return line
+
+
+def _node(ax, xy: tuple[float, float], text: str, color: str) -> None:
+    """A rounded box with a LaTeX label, centred at `xy` (used by :func:`draw_unrolled`)."""
+    box = mpl.patches.FancyBboxPatch(
+        (xy[0] - 0.32, xy[1] - 0.26), 0.64, 0.52, boxstyle="round,pad=0.04",
+        facecolor=color, edgecolor="black", lw=1.0, alpha=0.9, zorder=2,
+    )  # fmt: skip
+    ax.add_patch(box)
+    ax.text(*xy, text, ha="center", va="center", fontsize=11, zorder=3)
+
+
+def _edge(ax, start, end, label: str = "", rad: float = 0.0, offset=(0.0, 0.0)) -> None:
+    """An arrow between two node centres, stopping at the boxes, with an optional label."""
+    ax.annotate(
+        "", xy=end, xytext=start, zorder=1,
+        arrowprops=dict(arrowstyle="-|>", lw=1.3, color="black", shrinkA=17, shrinkB=17,
+                        connectionstyle=f"arc3,rad={rad}"),
+    )  # fmt: skip
+    if label:
+        mid = ((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1])
+        ax.text(*mid, label, ha="center", va="center", fontsize=9, zorder=3,
+                bbox=dict(facecolor="white", edgecolor="none", pad=0.5))  # fmt: skip
+
+
+def draw_unrolled(ax, steps: int = 3) -> None:
+    """Draw the RNN as a loop (left) and unrolled over `steps` time steps (right).
+
+    Inputs x_t are drawn in sky blue, hidden states h_t in orange, outputs y_t in
+    green; every arrow is labelled with the matrix it applies, so the figure shows
+    that the same W_xh, W_hh, W_hy serve every step.
+    """
+    c_in, c_h, c_out = PALETTE["sky"], PALETTE["orange"], PALETTE["green"]
+    rows = {"x": 0.0, "h": 1.5, "y": 3.0}
+    # the folded network, with its recurrent self-loop
+    _node(ax, (0, rows["x"]), "$x_t$", c_in)
+    _node(ax, (0, rows["h"]), "$h_t$", c_h)
+    _node(ax, (0, rows["y"]), "$y_t$", c_out)
+    _edge(ax, (0, rows["x"]), (0, rows["h"]), "$W_{xh}$")
+    _edge(ax, (0, rows["h"]), (0, rows["y"]), "$W_{hy}$")
+    loop = mpl.patches.FancyArrowPatch(
+        (-0.36, rows["h"] + 0.14), (-0.36, rows["h"] - 0.14),
+        connectionstyle="arc,angleA=180,angleB=180,armA=22,armB=22,rad=6",
+        arrowstyle="-|>", mutation_scale=12, lw=1.3, color="black", zorder=1,
+    )  # fmt: skip
+    ax.add_patch(loop)
+    ax.text(-1.05, rows["h"], "$W_{hh}$", ha="center", va="center", fontsize=9)
+    ax.text(1.05, rows["h"], "unroll\n$\\Longrightarrow$", ha="center", va="center", fontsize=10)
+    # the unrolled graph
+    x0, dx = 2.1, 1.55
+    _node(ax, (x0, rows["h"]), "$h_0$", "white")
+    for t in range(1, steps + 1):
+        col = x0 + t * dx
+        _node(ax, (col, rows["x"]), f"$x_{t}$", c_in)
+        _node(ax, (col, rows["h"]), f"$h_{t}$", c_h)
+        _node(ax, (col, rows["y"]), f"$y_{t}$", c_out)
+        _edge(ax, (col, rows["x"]), (col, rows["h"]), "$W_{xh}$")
+        _edge(ax, (col, rows["h"]), (col, rows["y"]), "$W_{hy}$")
+        _edge(ax, (col - dx, rows["h"]), (col, rows["h"]), "$W_{hh}$", offset=(0, 0.22))
+    end = x0 + steps * dx
+    ax.annotate(
+        "", xy=(end + 0.85, rows["h"]), xytext=(end, rows["h"]),
+        arrowprops=dict(arrowstyle="-|>", lw=1.3, color="black", shrinkA=17, linestyle=":"),
+    )  # fmt: skip
+    ax.text(end + 1.05, rows["h"], "$\\cdots$", ha="left", va="center", fontsize=12)
+    ax.set_xlim(-1.6, end + 1.55)
+    ax.set_ylim(-0.45, rows["y"] + 0.45)
+    ax.set_aspect("equal")
+    ax.axis("off")

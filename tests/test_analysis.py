@@ -264,3 +264,26 @@ def test_fit_recall_stops_at_divergence():
     p = rb.init_params(1, 4, 1, rng=rng)
     losses = rb.fit_recall(p, 3, optimizer=rb.SGD(1e10), steps=20, rng=rng)
     assert np.isnan(losses[-1]) and np.isfinite(losses[0])
+
+
+@pytest.mark.parametrize("k", [None, 1, 2, 4, 7, 20])
+def test_double_sum_equals_bptt(rng, k):
+    """(eq-dW-hh-double-sum) evaluated term by term equals BPTT's dL/dW_hh, truncated or not."""
+    p, x, target, h0 = make_problem(rng, B=2, T=7, D=2, H=3, O=2)
+    cache = rb.forward(p, x, h0)
+    _, dy = rb.mse_loss(cache.y, target)
+    grads, _ = rb.bptt(p, cache, dy, truncate=k)
+    slow = rb.W_hh_gradient_double_sum(p, cache, dy, truncate=k)
+    np.testing.assert_allclose(slow, grads.W_hh, rtol=1e-10, atol=1e-14)
+
+
+def test_draw_unrolled_draws_every_node():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig, ax = rb.plots.figure()
+    rb.plots.draw_unrolled(ax, steps=4)
+    texts = {t.get_text() for t in ax.texts}
+    assert {"$h_0$", "$x_4$", "$h_4$", "$y_4$", "$W_{hh}$", "$W_{xh}$", "$W_{hy}$"} <= texts
+    assert len(ax.patches) >= 3 * 4 + 1 + 3  # boxes of the unrolled and the folded network
+    assert not ax.axison
