@@ -21,8 +21,10 @@ import importlib.util
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +36,8 @@ from common import SIZES, matmul_flops  # noqa: E402
 DTYPES = ("float64", "float32")
 THREADS = (1, 2)
 NO_FAULTS = {"MALLOC_TOP_PAD_": str(100 * 2**20)}  # glibc keeps 100 MiB of freed heap
+# rnnbook/rnn.py before its speed work (the foundation's version), for a before/after table
+BEFORE = "ad7ff8a"
 
 
 def worker(*args: str, threads: int = 1, env: dict | None = None):
@@ -50,6 +54,21 @@ def worker(*args: str, threads: int = 1, env: dict | None = None):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def package_at(rev: str, dest: Path) -> Path | None:
+    """A copy of today's rnnbook with rnn.py as it was at git revision `rev` (None: no git)."""
+    root = HERE.parent
+    try:
+        old = subprocess.run(["git", "show", f"{rev}:rnnbook/rnn.py"], cwd=root, check=True,
+                             capture_output=True, text=True).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    shutil.copytree(
+        root / "rnnbook", dest / "rnnbook", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (dest / "rnnbook" / "rnn.py").write_text(old)
+    return dest
+
+
 def loadavg() -> list[float]:
     return [round(v, 2) for v in os.getloadavg()]
 
@@ -62,6 +81,20 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def busy_machine(rounds: int, H: int = 32) -> list[dict]:
+    """rnnbook's step with 1 and 2 BLAS threads while another process keeps one core busy."""
+    times: dict = {1: [], 2: []}
+    for r in range(rounds):
+        for threads in (1, 2) if r % 2 == 0 else (2, 1):
+            busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            try:
+                times[threads].append(worker("faults", str(H), threads=threads)["step_us"])
+            finally:
+                busy.kill()
+                busy.wait()
+    return [{"H": H, "threads": n, "step_us": float(np.median(t))} for n, t in times.items()]
 
 
 def measure(rounds: int, repeats: int, libs: list[str], log) -> dict:
@@ -77,12 +110,20 @@ def measure(rounds: int, repeats: int, libs: list[str], log) -> dict:
         results["machine"]["torch"] = torch.__version__
 
     samples: dict = {}
+    before = package_at(BEFORE, Path(tempfile.mkdtemp()))
+    runs = [(lib, {}) for lib in libs]
+    if before is not None:
+        results["before"] = BEFORE
+        runs.append(("rnnbook-before", {"PYTHONPATH": str(before)}))
     for r in range(rounds):
         for dtype in DTYPES:
             for threads in THREADS:
-                for lib in libs if r % 2 == 0 else libs[::-1]:
+                for lib, env in runs if r % 2 == 0 else runs[::-1]:
+                    if lib == "rnnbook-before" and threads != 1:
+                        continue
                     log(f"round {r + 1}/{rounds}: {lib} {dtype} {threads} thread(s)")
-                    for row in worker("step", lib, dtype, str(repeats), threads=threads):
+                    name = lib.split("-")[0]
+                    for row in worker("step", name, dtype, str(repeats), threads=threads, env=env):
                         key = (lib, dtype, threads, row["B"], row["T"], row["H"])
                         samples.setdefault(key, []).extend(row["seconds"])
     results["step"] = [
@@ -100,6 +141,8 @@ def measure(rounds: int, repeats: int, libs: list[str], log) -> dict:
     log("ablations")
     results["ablations"] = worker("ablations")
     results["faults"] = [worker("faults", "32"), worker("faults", "32", env=NO_FAULTS)]
+    log("threads on a busy machine")
+    results["busy"] = busy_machine(rounds)
     log("seed configuration")
     results["seed"] = worker("seed")
     if "torch" in libs:
@@ -148,6 +191,23 @@ def step_table(results: dict) -> list[str]:
     return lines
 
 
+def before_table(results: dict) -> list[str]:
+    if "before" not in results:
+        return ["(no git history: the version before the speed work was not measured)"]
+    step = {tuple(s[k] for k in ("lib", "dtype", "threads", "B", "T", "H")): s["median_s"]
+            for s in results["step"]}  # fmt: skip
+    lines = [f"rnnbook/rnn.py at commit {results['before']} (before) and now, 1 thread.", "",
+             "| dtype | B | T | H | before ms | now ms | speed-up |",
+             "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for dtype in DTYPES:
+        for B, T, H in SIZES:
+            old = step[("rnnbook-before", dtype, 1, B, T, H)]
+            new = step[("rnnbook", dtype, 1, B, T, H)]
+            lines.append(f"| {dtype} | {B} | {T} | {H} | {1e3 * old:.2f} | {1e3 * new:.2f} | "
+                         f"{old / new:.2f}x |")  # fmt: skip
+    return lines
+
+
 def peak_table(results: dict) -> list[str]:
     lines = ["| library | dtype | threads | GFLOP/s, 2000 x 2000 matrix product |",
              "|---|---|---:|---:|"]  # fmt: skip
@@ -184,6 +244,13 @@ def ablation_table(results: dict) -> list[str]:
     return lines
 
 
+def busy_table(results: dict) -> list[str]:
+    lines = ["| BLAS threads | rnnbook step ms (float64, B = 500, T = 25, H = 32), one core busy |",
+             "|---:|---:|"]  # fmt: skip
+    lines += [f"| {b['threads']} | {b['step_us'] / 1e3:.2f} |" for b in results["busy"]]
+    return lines
+
+
 def faults_table(results: dict) -> list[str]:
     lines = ["| allocator setting | page faults per step | step ms |", "|---|---:|---:|"]
     for f in results["faults"]:
@@ -216,8 +283,10 @@ def markdown(results: dict) -> str:
     out = ["# Benchmark results", "",
            "Written by `python benchmarks/run.py`; do not edit by hand.", ""]  # fmt: skip
     for name, lines in [("about", about), ("step", step_table(results)),
-                        ("peak", peak_table(results)), ("seed", seed_table(results)),
+                        ("peak", peak_table(results)), ("before", before_table(results)),
+                        ("seed", seed_table(results)),
                         ("ablations", ablation_table(results)), ("faults", faults_table(results)),
+                        ("busy", busy_table(results)),
                         ("gradcheck", gradcheck_table(results))]:  # fmt: skip
         out += _section(name, lines)
     return "\n".join(out)

@@ -15,6 +15,10 @@ kernel imports (found the way Python finds it, so an editable install or a
 - the caches of other package versions (``rnnbook-*`` beside it) are deleted,
   so ``_build`` does not grow.
 
+Files that chapters read at run time (say ``benchmarks/results.json``) go stale the same way;
+list them, relative to the book's root, in the config value ``rnnbook_freshness_files`` and
+they join the hash.
+
 Register it in ``_config.yml`` under ``sphinx: local_extensions:``.
 """
 
@@ -55,7 +59,11 @@ def source_hash(directory: Path) -> str:
 def namespace_cache(app: Sphinx, config: Config) -> None:
     """Point myst-nb's jupyter-cache at a folder named by the package's source hash."""
     directory = package_dir()
-    key = source_hash(directory)[:16]
+    digest = hashlib.sha256(source_hash(directory).encode())
+    for name in config.rnnbook_freshness_files:
+        path = Path(app.srcdir) / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-"))
+    key = digest.hexdigest()[:16]
     root = Path(config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
     cache = root.resolve() / f"{PREFIX}{key}"
     config.nb_execution_cache_path = str(cache)
@@ -68,5 +76,6 @@ def namespace_cache(app: Sphinx, config: Config) -> None:
 
 def setup(app: Sphinx) -> dict:
     # After myst-nb registered nb_execution_cache_path, before the environment is loaded.
+    app.add_config_value("rnnbook_freshness_files", [], "env", [list])
     app.connect("config-inited", namespace_cache, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
