@@ -18,13 +18,18 @@ All of them use the public fields of :class:`rnnbook.ForwardCache`
 
 from __future__ import annotations
 
+import time
+import tracemalloc
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import validate
 from .clip import clip_grad_norm
-from .data import RecallTask, recall_task
+from .data import RecallTask, recall_task, sine_waves
+from .init import init_params
+from .loss import mse_loss
 from .optim import SGD, Adam
 from .rnn import ForwardCache, RNNParams, backward, check_params, forward
 
@@ -460,3 +465,70 @@ def fit_recall(
             if not all(np.isfinite(p).all() for _, p in params.items()):
                 break
     return losses
+
+
+# ---------------------------------------------------------------------------------------------
+# What a training step costs.
+
+
+def step_cost(
+    lengths: Sequence[int],
+    *,
+    batch_size: int = 32,
+    hidden_size: int = 32,
+    truncate: int | None = None,
+    rounds: int = 9,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """CPU time and peak memory of one training step (forward, MSE, BPTT) for each length T.
+
+    The lengths are timed in interleaved rounds and the fastest round of each is kept,
+    so that a burst of load from other programs spoils one round of every length rather
+    than every round of one length. Times are CPU time of this process
+    (``time.process_time``); with several BLAS threads that includes their spinning,
+    so measure with one thread (``OPENBLAS_NUM_THREADS=1`` set before NumPy is imported).
+
+    Parameters
+    ----------
+    lengths : sequence of int
+        The sequence lengths T to measure.
+    batch_size, hidden_size : int
+        B and H; D = O = 1, sine-wave inputs and next-step targets.
+    truncate : int, optional
+        Passed to :func:`rnnbook.backward`.
+    rounds : int
+        Timing rounds.
+    seed : int
+        Seeds the parameters and (with T) the data, so memory is reproducible.
+
+    Returns
+    -------
+    dict
+        ``"lengths"`` (n,), ``"cpu_seconds"`` (n,), the fastest step, and ``"peak_bytes"``
+        (n,), the peak of memory allocated (as traced by ``tracemalloc``) during one step.
+    """
+    lengths = [validate.size("lengths", T) for T in lengths]
+    rounds = validate.size("rounds", rounds)
+    params = init_params(1, hidden_size, 1, rng=np.random.default_rng(seed))
+    data = [sine_waves(batch_size, T, rng=np.random.default_rng([seed, T])) for T in lengths]
+
+    def step(x: np.ndarray, target: np.ndarray) -> None:
+        cache = forward(params, x)
+        _, dy = mse_loss(cache.y, target)
+        backward(params, cache, dy, truncate=truncate)
+
+    for d in data:
+        step(d.x, d.y)  # warm up
+    seconds = np.full(len(lengths), np.inf)
+    for _ in range(rounds):
+        for i, d in enumerate(data):
+            start = time.process_time()
+            step(d.x, d.y)
+            seconds[i] = min(seconds[i], time.process_time() - start)
+    peak = np.empty(len(lengths), dtype=np.int64)
+    for i, d in enumerate(data):
+        tracemalloc.start()
+        step(d.x, d.y)
+        peak[i] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return {"lengths": np.array(lengths), "cpu_seconds": seconds, "peak_bytes": peak}

@@ -287,3 +287,14 @@ def test_draw_unrolled_draws_every_node():
     assert {"$h_0$", "$x_4$", "$h_4$", "$y_4$", "$W_{hh}$", "$W_{xh}$", "$W_{hy}$"} <= texts
     assert len(ax.patches) >= 3 * 4 + 1 + 3  # boxes of the unrolled and the folded network
     assert not ax.axison
+
+
+def test_step_cost_measures_time_and_reproducible_memory():
+    cost = rb.analysis.step_cost([5, 10, 20], batch_size=4, hidden_size=3, rounds=2)
+    assert cost["lengths"].tolist() == [5, 10, 20]
+    assert (cost["cpu_seconds"] >= 0).all() and np.isfinite(cost["cpu_seconds"]).all()
+    assert (np.diff(cost["peak_bytes"]) > 0).all()  # more steps, more stored states
+    truncated = rb.analysis.step_cost([10], batch_size=4, hidden_size=3, truncate=2, rounds=1)
+    assert truncated["peak_bytes"].shape == (1,)
+    with pytest.raises(ValueError, match="lengths"):
+        rb.analysis.step_cost([0])

@@ -1,0 +1,89 @@
+"""The timings behind the "Cost" section of the BPTT chapter (book/bptt.md).
+
+    python benchmarks/bptt_cost.py          # a few seconds; writes benchmarks/bptt_cost.json
+
+Measured times differ from run to run, and the book's pages must not (two clean builds are
+byte-identical), so the chapter does not time anything while the book builds: it plots the
+times stored here, and measures only the memory, which is reproducible. Rerun this script
+after changing rnnbook/rnn.py; the chapter says whether the stored times were measured with
+the rnn.py it is built with.
+
+CPU time of one process with one BLAS thread, best of many interleaved rounds (see
+``rnnbook.analysis.step_cost``).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["OPENBLAS_NUM_THREADS"] = "1"  # before NumPy is imported
+os.environ["OMP_NUM_THREADS"] = "1"
+
+import datetime  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import rnnbook as rb  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+LENGTHS = (25, 50, 100, 200, 400, 800)
+TRUNCATE_T, TRUNCATE_K = 200, (10, 40)
+ROUNDS = 25
+
+
+def rnn_source_hash() -> str:
+    """SHA-256 of the rnnbook/rnn.py that is imported (what the timings depend on)."""
+    return hashlib.sha256(Path(rb.rnn.__file__).read_bytes()).hexdigest()
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main() -> dict:
+    full = rb.analysis.step_cost(LENGTHS, rounds=ROUNDS)
+    truncated = {
+        str(k): float(
+            rb.analysis.step_cost([TRUNCATE_T], truncate=k, rounds=ROUNDS)["cpu_seconds"][0]
+        )
+        for k in TRUNCATE_K
+    }
+    truncated["full"] = float(full["cpu_seconds"][list(LENGTHS).index(TRUNCATE_T)])
+    return {
+        "description": "CPU seconds of one training step (forward, MSE, BPTT), B = H = 32, "
+        "D = O = 1, float64, one BLAS thread, best of interleaved rounds",
+        "lengths": [int(T) for T in full["lengths"]],
+        "cpu_seconds": [float(s) for s in full["cpu_seconds"]],
+        "truncate_T": TRUNCATE_T,
+        "truncate_cpu_seconds": truncated,
+        "rounds": ROUNDS,
+        "rnn_py_sha256": rnn_source_hash(),
+        "rnnbook": rb.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
+    }
+
+
+if __name__ == "__main__":
+    result = main()
+    (HERE / "bptt_cost.json").write_text(json.dumps(result, indent=2) + "\n")
+    for T, s in zip(result["lengths"], result["cpu_seconds"]):
+        print(f"T = {T:4d}: {s * 1e3:7.2f} ms")
+    print(
+        "truncated, T =",
+        TRUNCATE_T,
+        {k: f"{v * 1e3:.2f} ms" for k, v in result["truncate_cpu_seconds"].items()},
+    )
