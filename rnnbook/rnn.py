@@ -304,7 +304,7 @@ def _backward_truncated(
     t - j < k kept; it costs O(T k) instead of O(T).
     """
     T, B, H = dh_out.shape
-    dtanh = _tanh_derivative(h)  # 1 - h_j^2 for every step: each is used up to k times
+    dtanh = _tanh_derivative(h)  # 1 - h_j^2, each used up to k times (eq-tanh-derivative)
     dz = np.zeros_like(dh_out)
     dh0 = np.zeros((B, H), dtype=dh_out.dtype)
     dh, dz_j = np.empty((B, H), dtype=dh_out.dtype), np.empty((B, H), dtype=dh_out.dtype)
