@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
 import rnnbook_freshness  # noqa: E402
+import rnnbook_streams  # noqa: E402
 import rnnbook_threads  # noqa: E402
 
 
@@ -50,3 +51,13 @@ def test_kernels_get_one_blas_thread_unless_set(monkeypatch):
     rnnbook_threads.one_thread(None, None)
     assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
     assert os.environ["OMP_NUM_THREADS"] == os.environ["MKL_NUM_THREADS"] == "1"
+
+
+def test_stream_merging_leaves_the_kernels_outputs_alone():
+    from nbformat.v4 import new_output
+
+    outputs = [new_output("stream", name="stdout", text="first\n"),
+               new_output("stream", name="stdout", text="second\n")]  # fmt: skip
+    merged = rnnbook_streams.coalesce_copies(outputs)
+    assert [o["text"] for o in merged] == ["first\nsecond\n"]
+    assert [o["text"] for o in outputs] == ["first\n", "second\n"]  # not changed in place
