@@ -31,11 +31,11 @@ VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["versi
 def chapter_pages(src: Path) -> list[str]:
     """Docnames of the numbered chapters, from _toc.yml."""
     toc = yaml.safe_load((src / "_toc.yml").read_text())
-    return [c["file"] for part in toc["parts"] if part.get("numbered")
-            for c in part["chapters"]]
+    return [c["file"] for part in toc["parts"] if part.get("numbered") for c in part["chapters"]]
 
 
 # --- fast: the extensions' logic -------------------------------------------------------------
+
 
 def test_citation_cff_is_the_single_source_of_title_and_authors():
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
@@ -64,26 +64,35 @@ def test_repository_url_and_launch_links(monkeypatch):
     monkeypatch.setenv("GITHUB_REPOSITORY", "someone/fork")
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
     assert rnnbook_meta.repository_url({}) == "https://github.com/someone/fork"
-    assert rnnbook_meta.pages_url("https://github.com/Org/rnn-book") == "https://org.github.io/rnn-book/"
+    assert (
+        rnnbook_meta.pages_url("https://github.com/Org/rnn-book")
+        == "https://org.github.io/rnn-book/"
+    )
     assert rnnbook_meta.pages_url("https://gitlab.com/a/b") == ""
 
     import rnnbook_notebooks
 
     meta = rnnbook_meta.BookMeta(title="T", repository="https://github.com/Org/rnn-book")
     links = rnnbook_notebooks.launch_links(meta, "book/bptt", "book/bptt.md")
-    assert links["Binder"] == ("https://mybinder.org/v2/gh/Org/rnn-book/main"
-                               "?urlpath=lab/tree/book/bptt.md")
-    assert links["Colab"] == ("https://colab.research.google.com/github/Org/rnn-book/blob/"
-                              "gh-pages/_sources/book/bptt.ipynb")
+    assert links["Binder"] == (
+        "https://mybinder.org/v2/gh/Org/rnn-book/main?urlpath=lab/tree/book/bptt.md"
+    )
+    assert links["Colab"] == (
+        "https://colab.research.google.com/github/Org/rnn-book/blob/"
+        "gh-pages/_sources/book/bptt.ipynb"
+    )
     assert rnnbook_notebooks.launch_links(rnnbook_meta.BookMeta(title="T"), "a", "a.md") == {}
 
 
 def test_bibtex_entries_are_well_formed():
     import rnnbook_cite
 
-    meta = rnnbook_meta.BookMeta(title="A Book", authors=[{"name": "The authors"},
-                                 {"given-names": "Ada", "family-names": "Lovelace"}],
-                                 version="0.2.0", date="2026-01-31")
+    meta = rnnbook_meta.BookMeta(
+        title="A Book",
+        authors=[{"name": "The authors"}, {"given-names": "Ada", "family-names": "Lovelace"}],
+        version="0.2.0",
+        date="2026-01-31",
+    )
     book = rnnbook_cite.book_bibtex(meta)
     assert book.startswith("@book{rnnbook,") and book.endswith("}")
     assert "author  = {{The authors} and Lovelace, Ada}" in book
@@ -99,8 +108,16 @@ def test_figures_use_one_colour_blind_safe_palette():
 
     import rnnbook as rb
 
-    okabe_ito = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",
-                 "#000000"]
+    okabe_ito = [
+        "#0072B2",
+        "#E69F00",
+        "#009E73",
+        "#D55E00",
+        "#56B4E9",
+        "#CC79A7",
+        "#F0E442",
+        "#000000",
+    ]
     assert [c.upper() for c in rb.plots.COLORS] == okabe_ito
     rb.plots.use_style()
     assert [c.upper() for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]] == okabe_ito
@@ -179,7 +196,8 @@ def test_exercise_list_has_every_exercise_and_its_solution(built_book):
         labels = EXERCISE.findall(page)
         assert labels, f"{docname} has no exercise"
         assert page.count('<div class="solution dropdown admonition"') >= len(labels), (
-            f"{docname}: every exercise needs a solution hidden in a dropdown")
+            f"{docname}: every exercise needs a solution hidden in a dropdown"
+        )
         in_chapters += labels
     assert EXERCISE.findall(listing) == in_chapters  # all of them, in book order
     assert listing.count("Solution to") >= len(in_chapters)
@@ -194,8 +212,9 @@ def test_bibliography_lists_exactly_the_cited_works(built_book):
     for docname in pages:
         for keys in CITE.findall((src / f"{docname}.md").read_text()):
             cited.update(k.strip() for k in keys.split(","))
-    entries = re.findall(r'<div class="citation" id="[^"]+" role="listitem">',
-                         html_of(src, "book/bibliography"))
+    entries = re.findall(
+        r'<div class="citation" id="[^"]+" role="listitem">', html_of(src, "book/bibliography")
+    )
     assert len(entries) == len(cited), sorted(cited)
 
 
@@ -206,8 +225,11 @@ def test_api_reference_documents_the_public_api(built_book):
     src, _ = built_book
     page = html_of(src, "book/api")
     objects = [getattr(rb, name) for name in rb.__all__]
-    missing = [obj.__name__ for obj in objects if not inspect.ismodule(obj)
-               and f'id="{obj.__module__}.{obj.__name__}"' not in page]
+    missing = [
+        obj.__name__
+        for obj in objects
+        if not inspect.ismodule(obj) and f'id="{obj.__module__}.{obj.__name__}"' not in page
+    ]
     assert not missing, missing
     # Code shown in a chapter links to its API entry.
     chapter = html_of(src, "book/hidden-state")
@@ -236,7 +258,13 @@ def test_downloaded_notebook_runs_without_the_book_machinery(built_book, tmp_pat
         "print('\\n'.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code'"
         " for o in c.get('outputs', []) if o.get('name') == 'stdout'))\n"
     )
-    run = subprocess.run([sys.executable, "-c", script, str(notebook)], env=env,
-                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(notebook)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "n_params = 305" in run.stdout  # glue printed instead of pasted

@@ -103,8 +103,11 @@ def axe_source() -> str:
 
 def audited_pages(html: Path) -> list[Path]:
     """Every HTML page of the site but the root redirect (checked separately)."""
-    return sorted(p for p in html.rglob("*.html") if p != html / "index.html"
-                  and "_static" not in p.parts and "_sources" not in p.parts)
+    return sorted(
+        p
+        for p in html.rglob("*.html")
+        if p != html / "index.html" and "_static" not in p.parts and "_sources" not in p.parts
+    )
 
 
 @pytest.fixture(scope="session")
@@ -112,10 +115,14 @@ def browser_report(built_book):
     src, result = built_book
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     require(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    require(importlib.util.find_spec("playwright") is not None,
-            'Playwright not installed (pip install -e ".[test]")')
-    require(importlib.util.find_spec("axe_playwright_python") is not None,
-            'axe-core not installed (axe-playwright-python; pip install -e ".[test]")')
+    require(
+        importlib.util.find_spec("playwright") is not None,
+        'Playwright not installed (pip install -e ".[test]")',
+    )
+    require(
+        importlib.util.find_spec("axe_playwright_python") is not None,
+        'axe-core not installed (axe-playwright-python; pip install -e ".[test]")',
+    )
     from playwright.sync_api import sync_playwright
 
     html = src / "_build" / "html"
@@ -124,7 +131,11 @@ def browser_report(built_book):
     started = time.perf_counter()
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
         context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=FLAGS, offline=True,
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            offline=True,
             viewport={"width": 1280, "height": 900},
         )
 
@@ -136,11 +147,18 @@ def browser_report(built_book):
                 r.abort()
 
         context.route("**/*", route)
-        context.on("request", lambda q: None if q.url.startswith(LOCAL_SCHEMES)
-                   else remote.append(q.url))
+        context.on(
+            "request", lambda q: None if q.url.startswith(LOCAL_SCHEMES) else remote.append(q.url)
+        )
         loading = [True]  # axe-core's own probes (XHRs for stylesheets) are not the page's
-        context.on("requestfailed", lambda q: failed.append((q.url, q.failure))
-                   if loading[0] and q.url.startswith("file:") else None)
+        context.on(
+            "requestfailed",
+            lambda q: (
+                failed.append((q.url, q.failure))
+                if loading[0] and q.url.startswith("file:")
+                else None
+            ),
+        )
         page = context.new_page()
         page.goto((html / "index.html").as_uri(), wait_until="load")
         try:
@@ -162,8 +180,14 @@ def browser_report(built_book):
         context.close()
     seconds = time.perf_counter() - started
     print(f"\nbrowser audit: {len(report)} pages in {seconds:.1f} s")
-    return {"pages": report, "remote": remote, "failed": failed, "redirect": redirect,
-            "html": html, "seconds": seconds}
+    return {
+        "pages": report,
+        "remote": remote,
+        "failed": failed,
+        "redirect": redirect,
+        "html": html,
+        "seconds": seconds,
+    }
 
 
 def test_pages_were_audited(browser_report, built_book):

@@ -25,8 +25,21 @@ from sphinx.util.nodes import make_refnode, nested_parse_with_titles
 
 PACKAGE = "rnnbook"
 #: The book's module map (BOOK.md), in reading order; other modules follow alphabetically.
-ORDER = ("rnn", "loss", "gradcheck", "init", "clip", "optim", "train", "data", "analysis",
-         "experiment", "plots", "notebook", "validate")
+ORDER = (
+    "rnn",
+    "loss",
+    "gradcheck",
+    "init",
+    "clip",
+    "optim",
+    "train",
+    "data",
+    "analysis",
+    "experiment",
+    "plots",
+    "notebook",
+    "validate",
+)
 
 
 def public_modules() -> list[str]:
@@ -43,8 +56,15 @@ class ApiReference(SphinxDirective):
         # The package itself first (its docstring), so that :mod:`rnnbook` resolves.
         lines = ["```{eval-rst}", f".. automodule:: {PACKAGE}", "```", ""]
         for name in public_modules():
-            lines += [f"## `{PACKAGE}.{name}`", "", "```{eval-rst}",
-                      f".. automodule:: {PACKAGE}.{name}", "   :members:", "```", ""]
+            lines += [
+                f"## `{PACKAGE}.{name}`",
+                "",
+                "```{eval-rst}",
+                f".. automodule:: {PACKAGE}.{name}",
+                "   :members:",
+                "```",
+                "",
+            ]
         container = nodes.section()
         nested_parse_with_titles(self.state, StringList(lines, source="rnnbook-api"), container)
         return container.children
@@ -62,8 +82,13 @@ class LinkedLiteralInclude(LiteralInclude):
         if not isinstance(block, nodes.literal_block):
             return result
         ref = addnodes.pending_xref(
-            "", nodes.literal(target, target, classes=["xref", "py", "py-obj"]),
-            refdomain="py", reftype="obj", reftarget=target, refexplicit=True, refwarn=False,
+            "",
+            nodes.literal(target, target, classes=["xref", "py", "py-obj"]),
+            refdomain="py",
+            reftype="obj",
+            reftarget=target,
+            refexplicit=True,
+            refwarn=False,
             refdoc=self.env.docname,
         )
         ref["rnnbook_optional"] = True
@@ -96,9 +121,13 @@ def resolve_reexport(app, env, node, contnode):
     target = node["reftarget"].removeprefix("~")
     domain = env.get_domain("py")
     short = target.removeprefix(f"{PACKAGE}.")
-    candidates = [name for name in domain.objects
-                  if name.startswith(f"{PACKAGE}.") and name.endswith(f".{short}")
-                  and name.count(".") == short.count(".") + 2]
+    candidates = [
+        name
+        for name in domain.objects
+        if name.startswith(f"{PACKAGE}.")
+        and name.endswith(f".{short}")
+        and name.count(".") == short.count(".") + 2
+    ]
     if target.startswith(f"{PACKAGE}.") or "." not in target:
         try:
             obj = getattr(importlib.import_module(PACKAGE), short.split(".")[0])
@@ -110,8 +139,9 @@ def resolve_reexport(app, env, node, contnode):
         return None
     name = candidates[0]
     obj_entry = domain.objects[name]
-    return make_refnode(app.builder, node["refdoc"], obj_entry.docname, obj_entry.node_id,
-                        contnode, name)
+    return make_refnode(
+        app.builder, node["refdoc"], obj_entry.docname, obj_entry.node_id, contnode, name
+    )
 
 
 def optional_reference(app, env, node, contnode):

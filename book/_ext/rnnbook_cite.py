@@ -15,13 +15,12 @@ import html
 import re
 from pathlib import Path
 
+import rnnbook_meta
 import yaml
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
-
-import rnnbook_meta
 
 BOX_CLASS = "rnnbook-cite"
 
@@ -154,10 +153,13 @@ def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     if label:
         here = app.builder.get_target_uri(docname)
         uri = relative_uri(here, app.builder.get_target_uri(label[0])) + "#" + label[1]
-        box += nodes.paragraph("", "", nodes.Text("BibTeX for the whole book and every chapter: "),
-                               nodes.reference("", label[2] or "How to cite", refuri=uri,
-                                               internal=True),
-                               nodes.Text("."))
+        box += nodes.paragraph(
+            "",
+            "",
+            nodes.Text("BibTeX for the whole book and every chapter: "),
+            nodes.reference("", label[2] or "How to cite", refuri=uri, internal=True),
+            nodes.Text("."),
+        )
     top = next(iter(doctree.findall(nodes.section)), doctree)
     top += box
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import posixpath
 
+import rnnbook_meta
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node, solution_node
-
-import rnnbook_meta
 
 
 class exercise_list(nodes.General, nodes.Element):
@@ -68,7 +67,8 @@ def _copy_exercise(app: Sphinx, ex, chapter: str, chapter_uri: str, here: str) -
     copy = _copy(ex, chapter_uri, here)
     label = ex.get("label", "")
     number = app.env.toc_fignumbers.get(chapter, {}).get("exercise", {}).get(label)
-    text = app.config.numfig_format.get("exercise", "Exercise %s") % ".".join(map(str, number or ()))
+    template = app.config.numfig_format.get("exercise", "Exercise %s")
+    text = template % ".".join(map(str, number or ()))
     box = nodes.admonition(classes=list(ex["classes"]), ids=[label] if label else [])
     title = nodes.title("", text.strip())
     old_title = copy.children[0] if copy.children else None
@@ -81,8 +81,12 @@ def _copy_exercise(app: Sphinx, ex, chapter: str, chapter_uri: str, here: str) -
     for child in body:
         # sphinx-exercise wraps the statement in a section; keep its content only.
         box.extend(child.children if isinstance(child, nodes.section) else [child])
-    back = nodes.reference("", f"{text.strip()} in its chapter",
-                           refuri=relative_uri(here, chapter_uri) + "#" + label, internal=True)
+    back = nodes.reference(
+        "",
+        f"{text.strip()} in its chapter",
+        refuri=relative_uri(here, chapter_uri) + "#" + label,
+        internal=True,
+    )
     box += nodes.paragraph("", "", nodes.Text("See "), back, nodes.Text("."))
     return box
 
@@ -102,10 +106,16 @@ def build_list(app: Sphinx, here_doc: str) -> list[nodes.Node]:
         title = app.env.titles[chapter].astext()
         section = nodes.section(ids=[f"exercises-{chapter.rsplit('/', 1)[-1]}"])
         section += nodes.title(text=f"Chapter {number}: {title}")
-        link = nodes.reference("", "", nodes.Text(f"Chapter {number}, {title}"),
-                               refuri=relative_uri(here, chapter_uri), internal=True)
-        section += nodes.paragraph("", "", nodes.Text(f"{len(exercises)} exercises, from "),
-                                   link, nodes.Text("."))
+        link = nodes.reference(
+            "",
+            "",
+            nodes.Text(f"Chapter {number}, {title}"),
+            refuri=relative_uri(here, chapter_uri),
+            internal=True,
+        )
+        section += nodes.paragraph(
+            "", "", nodes.Text(f"{len(exercises)} exercises, from "), link, nodes.Text(".")
+        )
         for ex in exercises:
             section += _copy_exercise(app, ex, chapter, chapter_uri, here)
             for sol in solutions.get(ex.get("label", ""), []):

@@ -73,12 +73,18 @@ def _git_commit_time(root: Path) -> str:
     try:
         top = subprocess.run(
             ["git", "rev-parse", "--show-toplevel"],
-            cwd=root, capture_output=True, text=True, timeout=10,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
         if top.returncode or Path(top.stdout.strip()).resolve() != root.resolve():
             return ""
         log = subprocess.run(
-            ["git", "log", "-1", "--format=%ct"], cwd=root, capture_output=True, text=True,
+            ["git", "log", "-1", "--format=%ct"],
+            cwd=root,
+            capture_output=True,
+            text=True,
             timeout=10,
         )
         return log.stdout.strip() if log.returncode == 0 else ""

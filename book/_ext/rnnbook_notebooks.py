@@ -20,11 +20,10 @@ import html
 from pathlib import Path
 
 import nbformat
+import rnnbook_meta
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.osutil import relative_uri
-
-import rnnbook_meta
 
 BINDER = "https://mybinder.org"
 COLAB = "https://colab.research.google.com"
@@ -71,12 +70,14 @@ def header_cells(m: rnnbook_meta.BookMeta, number: str | None, title: str, docna
         text += f" The chapter, and how to cite it: <{url}>."
     cells = [nbformat.v4.new_markdown_cell(text)]
     if m.repository:
-        cells.append(nbformat.v4.new_code_cell(
-            "# On Colab, Binder or any fresh environment: install rnnbook if it is missing.\n"
-            "import importlib.util\n\n"
-            'if importlib.util.find_spec("rnnbook") is None:\n'
-            f'    %pip install "rnnbook @ git+{m.repository}"'
-        ))
+        cells.append(
+            nbformat.v4.new_code_cell(
+                "# On Colab, Binder or any fresh environment: install rnnbook if it is missing.\n"
+                "import importlib.util\n\n"
+                'if importlib.util.find_spec("rnnbook") is None:\n'
+                f'    %pip install "rnnbook @ git+{m.repository}"'
+            )
+        )
     return cells
 
 
@@ -115,17 +116,24 @@ def header_launch_buttons(app, pagename, templatename, context, doctree) -> None
     if not links or "header_buttons" not in context:
         return
     icons = {"Binder": "_static/images/logo_binder.svg", "Colab": "_static/images/logo_colab.png"}
-    context["header_buttons"].append({
-        "type": "group",
-        "tooltip": "Run this chapter",
-        "icon": "fas fa-rocket",
-        "label": "launch-buttons",
-        "buttons": [
-            {"type": "link", "text": name, "tooltip": f"Run this chapter on {name}",
-             "icon": icons[name], "url": url}
-            for name, url in links.items()
-        ],
-    })
+    context["header_buttons"].append(
+        {
+            "type": "group",
+            "tooltip": "Run this chapter",
+            "icon": "fas fa-rocket",
+            "label": "launch-buttons",
+            "buttons": [
+                {
+                    "type": "link",
+                    "text": name,
+                    "tooltip": f"Run this chapter on {name}",
+                    "icon": icons[name],
+                    "url": url,
+                }
+                for name, url in links.items()
+            ],
+        }
+    )
 
 
 def run_box(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -137,10 +145,16 @@ def run_box(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     here = app.builder.get_target_uri(docname)
     source = source_path(app, docname)
     downloads = [
-        (relative_uri(here, f"_sources/{docname}.ipynb"), "the executed notebook",
-         f"{Path(docname).name}.ipynb"),
-        (relative_uri(here, f"_sources/{docname}{Path(source).suffix}"), "its MyST source",
-         Path(source).name),
+        (
+            relative_uri(here, f"_sources/{docname}.ipynb"),
+            "the executed notebook",
+            f"{Path(docname).name}.ipynb",
+        ),
+        (
+            relative_uri(here, f"_sources/{docname}{Path(source).suffix}"),
+            "its MyST source",
+            Path(source).name,
+        ),
     ]
     parts = [
         f'<a class="reference download" href="{html.escape(href)}" download="{html.escape(fn)}">'
@@ -150,16 +164,24 @@ def run_box(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     sentence = f"Download {parts[0]} or {parts[1]}."
     links = launch_links(meta(app), docname, source)
     if links:
-        sentence += " Or run it online: " + ", ".join(
-            f'<a class="reference external" href="{html.escape(u)}">{n}</a>'
-            for n, u in links.items()
-        ) + "."
+        sentence += (
+            " Or run it online: "
+            + ", ".join(
+                f'<a class="reference external" href="{html.escape(u)}">{n}</a>'
+                for n, u in links.items()
+            )
+            + "."
+        )
     box = nodes.admonition(classes=[BOX_CLASS, "tip"])
     box += nodes.title(text="Run this chapter yourself")
     box += nodes.raw("", f"<p>{sentence}</p>", format="html")
-    box += nodes.paragraph("", "", nodes.Text("The notebook needs only the rnnbook package ("),
-                           nodes.literal(text="pip install -e ."),
-                           nodes.Text(" in the book's repository), NumPy and matplotlib."))
+    box += nodes.paragraph(
+        "",
+        "",
+        nodes.Text("The notebook needs only the rnnbook package ("),
+        nodes.literal(text="pip install -e ."),
+        nodes.Text(" in the book's repository), NumPy and matplotlib."),
+    )
     top = next(iter(doctree.findall(nodes.section)), doctree)
     top += box
 

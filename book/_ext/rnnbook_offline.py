@@ -71,6 +71,7 @@ def copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
 
 def drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """Remove sphinx-thebe's script and inline configuration (it points at a CDN)."""
+
     def keep(asset) -> bool:
         name = str(getattr(asset, "filename", asset) or "")
         body = str(getattr(asset, "attributes", {}).get("body", ""))
@@ -95,7 +96,8 @@ def check_no_remote_assets(app: Sphinx, exception: Exception | None) -> None:
     for path in sorted(out.rglob("*.html")):
         for match in REMOTE_ASSET.finditer(path.read_text(encoding="utf-8", errors="replace")):
             logger.warning(
-                "page loads an asset from another host: %s", match.group(0)[:160],
+                "page loads an asset from another host: %s",
+                match.group(0)[:160],
                 location=str(path.relative_to(out)),
             )
     for path in sorted(out.joinpath("_static").rglob("*.css")):
