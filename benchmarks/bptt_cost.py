@@ -19,13 +19,10 @@ import os
 os.environ["OPENBLAS_NUM_THREADS"] = "1"  # before NumPy is imported
 os.environ["OMP_NUM_THREADS"] = "1"
 
-import datetime  # noqa: E402
-import hashlib  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
+from common import provenance  # noqa: E402
 
 import rnnbook as rb  # noqa: E402
 
@@ -33,21 +30,6 @@ HERE = Path(__file__).resolve().parent
 LENGTHS = (25, 50, 100, 200, 400, 800)
 TRUNCATE_T, TRUNCATE_K = 200, (10, 40)
 ROUNDS = 25
-
-
-def rnn_source_hash() -> str:
-    """SHA-256 of the rnnbook/rnn.py that is imported (what the timings depend on)."""
-    return hashlib.sha256(Path(rb.rnn.__file__).read_bytes()).hexdigest()
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> dict:
@@ -67,13 +49,7 @@ def main() -> dict:
         "truncate_T": TRUNCATE_T,
         "truncate_cpu_seconds": truncated,
         "rounds": ROUNDS,
-        "rnn_py_sha256": rnn_source_hash(),
-        "rnnbook": rb.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "cpu": cpu_model(),
-        "cpus": os.cpu_count(),
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
+        **provenance(Path(rb.rnn.__file__)),  # the timings depend on rnn.py
     }
 
 

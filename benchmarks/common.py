@@ -6,6 +6,11 @@ and the gradients of all parameters by backpropagation through time (no optimize
 
 from __future__ import annotations
 
+import datetime
+import os
+import platform
+from pathlib import Path
+
 import numpy as np
 
 import rnnbook as rb
@@ -34,3 +39,30 @@ def matmul_flops(B: int, T: int, H: int) -> int:
     additions: a few operations per element of the (T, B, H) arrays) is not counted.
     """
     return 6 * B * T * H * H + 4 * B * T * H * D + 6 * B * T * H * O
+
+
+def cpu_model() -> str:
+    """The processor's name from /proc/cpuinfo (or what the platform module knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def provenance(code: Path) -> dict:
+    """What a stored timing was measured with: machine, versions, date and the code's hash.
+
+    Chapters that read stored timings pass this to ``rnnbook.notebook.measured_with``.
+    """
+    return {
+        "sha256": rb.notebook.source_sha256(code),
+        "rnnbook": rb.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
+    }

@@ -10,7 +10,8 @@ library and order round by round, and every table shows medians over all rounds.
 
 Writes benchmarks/results.json (everything measured) and benchmarks/results.md (the tables
 that book/performance.md includes), and prints the tables. torch is optional
-(``pip install -e ".[bench]"``); without it only rnnbook is measured.
+(``pip install -e ".[bench]"``); without it only rnnbook is measured. Then it runs the two
+scripts whose stored times chapters read (CHAPTER_TIMINGS; --skip-chapters leaves them alone).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import SIZES, matmul_flops  # noqa: E402
+from common import SIZES, cpu_model, matmul_flops  # noqa: E402
 
 DTYPES = ("float64", "float32")
 THREADS = (1, 2)
@@ -71,16 +72,6 @@ def package_at(rev: str, dest: Path) -> Path | None:
 
 def loadavg() -> list[float]:
     return [round(v, 2) for v in os.getloadavg()]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def busy_machine(rounds: int, H: int = 32) -> list[dict]:
@@ -292,6 +283,10 @@ def markdown(results: dict) -> str:
     return "\n".join(out)
 
 
+# Scripts that store the times the BPTT and training chapters read (each writes its own .json).
+CHAPTER_TIMINGS = ("bptt_cost.py", "training_time.py")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -300,6 +295,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.{json,md}")
     parser.add_argument("--tables-only", action="store_true",
                         help="measure nothing: rewrite results.md from results.json")  # fmt: skip
+    parser.add_argument("--skip-chapters", action="store_true",
+                        help=f"do not run {' and '.join(CHAPTER_TIMINGS)}")  # fmt: skip
     args = parser.parse_args()
     if args.tables_only:
         text = markdown(json.loads((args.out / "results.json").read_text()))
@@ -317,6 +314,10 @@ def main() -> None:
     text = markdown(results)
     (args.out / "results.md").write_text(text)
     print(text)
+    if not (args.quick or args.skip_chapters):
+        for script in CHAPTER_TIMINGS:
+            print(f"\n{script}:", flush=True)
+            subprocess.run([sys.executable, str(HERE / script)], check=True)
 
 
 if __name__ == "__main__":

@@ -20,15 +20,6 @@ MAY_DIFFER = {
         "which holds the absolute path of the jupyter-cache folder (book/_ext/rnnbook_freshness.py)"
     ),
 }
-# Pages whose glued values may differ (everything else in them, and their figures, must not).
-GLUED_MAY_DIFFER = {
-    "book/training.html": (
-        "glues CPU seconds of training runs measured during the build ('The seed configuration, "
-        "revisited'), rounded up to buckets that still flip from build to build (seen: 'under 1 s' "
-        "and 'under 3 s'); drop this entry once they come from committed benchmark results"
-    ),
-}
-GLUED = re.compile(rb'<span class="pasted-text">[^<]*</span>')
 
 
 def _merge_streams(notebook: bytes) -> bytes:
@@ -74,8 +65,6 @@ def test_two_clean_builds_are_byte_identical(built_book, tmp_path):
     assert any(name.startswith("_images/") for name in a), "no images to compare"
     for name in [n for n in a if n.endswith(".ipynb")]:  # the downloadable notebooks
         a[name], b[name] = _merge_streams(a[name]), _merge_streams(b[name])
-    for name in GLUED_MAY_DIFFER.keys() & a.keys():
-        a[name], b[name] = GLUED.sub(b"<glued/>", a[name]), GLUED.sub(b"<glued/>", b[name])
     differ = sorted(name for name in a if a[name] != b[name] and name not in MAY_DIFFER)
     assert not differ, f"{len(differ)} files differ between two clean builds: {differ[:20]}"
 

@@ -48,12 +48,13 @@ def package_dir(name: str = PACKAGE) -> Path:
 
 
 def source_hash(directory: Path) -> str:
-    """SHA-256 over the relative paths and bytes of every ``*.py`` file under `directory`."""
-    digest = hashlib.sha256()
-    for path in sorted(directory.rglob("*.py")):
-        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    """SHA-256 over the relative paths and bytes of every ``*.py`` file under `directory`.
+
+    The same hash that stored benchmark timings carry (``rnnbook.notebook.source_sha256``).
+    """
+    from rnnbook.notebook import source_sha256  # the API page imports rnnbook here anyway
+
+    return source_sha256(directory)
 
 
 def namespace_cache(app: Sphinx, config: Config) -> None:
