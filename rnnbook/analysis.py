@@ -12,8 +12,7 @@ so the sensitivity of h_t to an earlier state h_k is the product
 and norm(dh_t/dh_k) <= sigma_max(W_hh)^(t-k) because 0 < 1 - h^2 <= 1 (eq-jacobian-bound).
 The functions here compute these quantities from a forward cache, so that the
 chapters on BPTT and vanishing gradients can measure what the equations claim.
-All of them use the public fields of :class:`rnnbook.ForwardCache`
-(``cache.h`` and ``cache.h0``).
+All of them read the states h_0..h_T from ``cache.hs``.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .clip import clip_grad_norm
+from .clip import clip_grad_norm, global_norm
 from .data import RecallTask, recall_task, sine_waves
 from .init import init_params
 from .loss import mse_loss
@@ -40,8 +39,13 @@ def _states(params: RNNParams, cache: ForwardCache) -> np.ndarray:
     if not isinstance(cache, ForwardCache):
         raise ValueError(f"cache: expected rnnbook.ForwardCache, got {type(cache).__name__}")
     H = params.hidden_size
-    h = validate.float_array("cache.h", cache.h, (None, None, H), dtype=params.dtype)
-    return np.concatenate([cache.h0[:, None, :], h], axis=1)
+    hs = validate.float_array("cache.hs", cache.hs, (None, None, H), dtype=params.dtype)
+    return hs.transpose(1, 0, 2)  # a batch-first view of the time-major states
+
+
+def _jacobian(h: np.ndarray, W_hh: np.ndarray) -> np.ndarray:
+    """J = diag(1 - h^2) W_hh for states h of shape (..., H); shape (..., H, H)  (eq-jacobian)."""
+    return (1.0 - h**2)[..., :, None] * W_hh  # row i scaled by 1 - h_i^2
 
 
 def _step(name: str, value: object, T: int) -> int:
@@ -65,9 +69,7 @@ def local_jacobians(params: RNNParams, cache: ForwardCache) -> np.ndarray:
     ndarray, shape (B, T, H, H)
         ``J[b, t - 1]`` is J_t of sequence b.
     """
-    hs = _states(params, cache)
-    dtanh = 1.0 - hs[:, 1:] ** 2  # (B, T, H)        (eq-tanh-derivative)
-    return dtanh[..., :, None] * params.W_hh  # row i scaled by 1 - h_{t,i}^2  (eq-jacobian)
+    return _jacobian(_states(params, cache)[:, 1:], params.W_hh)
 
 
 def jacobian_product(params: RNNParams, cache: ForwardCache, t: int, k: int) -> np.ndarray:
@@ -91,8 +93,7 @@ def jacobian_product(params: RNNParams, cache: ForwardCache, t: int, k: int) -> 
         raise ValueError(f"k: expected k <= t = {t} (h_t depends only on earlier states), got {k}")
     product = np.broadcast_to(np.eye(H, dtype=params.dtype), (B, H, H)).copy()
     for i in range(k + 1, t + 1):
-        J_i = (1.0 - hs[:, i] ** 2)[:, :, None] * params.W_hh  # (eq-jacobian)
-        product = J_i @ product  # (eq-jacobian-product)
+        product = _jacobian(hs[:, i], params.W_hh) @ product  # (eq-jacobian-product)
     return product
 
 
@@ -121,11 +122,11 @@ def jacobian_norms(params: RNNParams, cache: ForwardCache, index: int = 0) -> np
         raise ValueError(f"index: expected a sequence index in 0..{B - 1}, got {index}")
     h = hs[index]
     norms = np.full((T1, T1), np.nan)
-    products = np.eye(H, dtype=params.dtype)[None]  # dh_0/dh_0, stacked over k = 0..t
+    identity = np.eye(H, dtype=params.dtype)[None]
+    products = identity  # dh_0/dh_0, stacked over k = 0..t
     norms[0, 0] = 1.0
     for t in range(1, T1):
-        J_t = (1.0 - h[t] ** 2)[:, None] * params.W_hh  # (eq-jacobian)
-        products = np.concatenate([J_t @ products, np.eye(H, dtype=params.dtype)[None]])
+        products = np.concatenate([_jacobian(h[t], params.W_hh) @ products, identity])
         norms[t, : t + 1] = np.linalg.norm(products, ord=2, axis=(1, 2))
     return norms
 
@@ -197,7 +198,7 @@ def W_hh_gradient_double_sum(
             dLt_dhj = np.einsum("bi,bij->bj", dLt_dht, product)  # (dh_t/dh_j)^T dL_t/dh_t
             dLt_daj = dLt_dhj * (1.0 - hs[:, j] ** 2)  # (eq-tanh-derivative)
             grad += dLt_daj.T @ hs[:, j - 1]  # one term of (eq-dW-hh-double-sum)
-            J_j = (1.0 - hs[:, j] ** 2)[:, :, None] * params.W_hh  # (eq-jacobian)
+            J_j = _jacobian(hs[:, j], params.W_hh)  # (eq-jacobian)
             product = product @ J_j  # dh_t/dh_{j-1} = (dh_t/dh_j) J_j  (eq-jacobian-product)
     return grad
 
@@ -390,10 +391,10 @@ def recall_loss(y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     """
     y = validate.float_array("y", y, (None, None, None))
     target = validate.float_array("target", target, (y.shape[0], y.shape[2]), dtype=y.dtype)
-    error = y[:, -1] - target
+    loss, dy_T = mse_loss(y[:, -1:], target[:, None])  # the MSE of the last step alone
     dy = np.zeros_like(y)
-    dy[:, -1] = error * (2.0 / error.size)
-    return float(np.mean(error**2)), dy
+    dy[:, -1:] = dy_T
+    return loss, dy
 
 
 def recall_score(params: RNNParams, data: RecallTask) -> float:
@@ -456,13 +457,15 @@ def fit_recall(
             cache = forward(params, data.x)
             loss, dy = recall_loss(cache.y, data.y)
             grads = backward(params, cache, dy)
-            if clip_norm is not None:
-                grads, _ = clip_grad_norm(grads, clip_norm)
-            if not (np.isfinite(loss) and all(np.isfinite(g).all() for _, g in grads.items())):
+            if clip_norm is None:
+                norm = global_norm(grads)
+            else:
+                grads, norm = clip_grad_norm(grads, clip_norm)
+            if not (np.isfinite(loss) and np.isfinite(norm)):  # as rnnbook.fit checks
                 break
             losses[step] = loss
             optimizer.step(params, grads)
-            if not all(np.isfinite(p).all() for _, p in params.items()):
+            if not np.isfinite(global_norm(params)):
                 break
     return losses
 

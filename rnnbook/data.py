@@ -137,6 +137,34 @@ def seed_config(rng: np.random.Generator, **overrides) -> SineWaves:
     return sine_waves(**{**SEED_CONFIG, **overrides}, rng=rng)
 
 
+def first_step_floor(
+    freq: float, phase: np.ndarray | None = None, length: int = 1
+) -> float | np.ndarray:
+    """The unavoidable error of predicting s_1 from s_0 alone, for sines of one frequency.
+
+    From h_0 = 0 a model has seen only s_0 = sin(phi) when it predicts
+    s_1 = sin(phi + omega); a rising and a falling sine share s_0, so the best guess is
+    s_0 cos(omega) and its mean squared error is sin^2(omega) E[cos^2 phi]
+    (eq-first-step-floor in the chapter on the sine-wave task).
+
+    Parameters
+    ----------
+    freq : float
+        Frequency f in cycles per step; omega = 2 pi f.
+    phase : ndarray, shape (..., n), optional
+        The phases of a particular set of n sequences: E[cos^2 phi] becomes their mean
+        (over the last axis). ``None`` means uniformly random phases, E[cos^2 phi] = 1/2.
+    length : int
+        Divide by the number of steps T, to compare with an MSE averaged over T steps.
+
+    Returns
+    -------
+    float or ndarray, shape (...)
+    """
+    mean_cos2 = 0.5 if phase is None else np.mean(np.cos(phase) ** 2, axis=-1)
+    return np.sin(2 * np.pi * freq) ** 2 * mean_cos2 / length
+
+
 def book_task(rng: np.random.Generator, n: int = 600, length: int = 25, **overrides) -> SineWaves:
     """The book's task: ``n`` noisy sines of ``length`` steps, ``sine_waves(**BOOK_TASK)``.
 

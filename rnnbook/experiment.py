@@ -27,6 +27,9 @@ from .optim import SGD, Adam
 from .rnn import RNNParams
 from .train import DivergenceError, History, evaluate, fit
 
+#: The AR(k) orders the baselines use unless told otherwise.
+AR_ORDERS = (1, 2, 3, 5, 10)
+
 
 @dataclass
 class Run:
@@ -196,7 +199,7 @@ def step_mse(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.mean((prediction - target) ** 2, axis=(0, 2))
 
 
-def baseline_predictions(parts: Split, orders: Sequence[int] = (1, 2, 3, 5, 10)) -> dict:
+def baseline_predictions(parts: Split, orders: Sequence[int] = AR_ORDERS) -> dict:
     """Test-split predictions of persistence and of AR(k) fitted on the training split.
 
     Returns
@@ -211,7 +214,7 @@ def baseline_predictions(parts: Split, orders: Sequence[int] = (1, 2, 3, 5, 10))
     return out
 
 
-def baseline_mse(parts: Split, orders: Sequence[int] = (1, 2, 3, 5, 10)) -> dict[str, float]:
+def baseline_mse(parts: Split, orders: Sequence[int] = AR_ORDERS) -> dict[str, float]:
     """Test MSE of persistence and of AR(k) for each order k (see :func:`baseline_predictions`)."""
     return {
         name: float(np.mean((pred - parts.test.y) ** 2))

@@ -74,9 +74,9 @@ def generate_ar(coefs: np.ndarray, prompt: np.ndarray, steps: int) -> np.ndarray
     """
     prompt = validate.float_array("prompt", prompt, (None, None, 1))
     steps = validate.size("steps", steps)
-    series = np.concatenate([prompt, np.zeros((prompt.shape[0], steps - 1, 1), prompt.dtype)], 1)
+    series = np.concatenate([prompt, np.zeros((prompt.shape[0], steps, 1), prompt.dtype)], 1)
     T0 = prompt.shape[1]
-    for k in range(steps - 1):
+    for k in range(steps):
         # predict from the series so far; the forecast becomes the next input
         series[:, T0 + k] = predict_ar(coefs, series[:, : T0 + k])[:, -1]
-    return predict_ar(coefs, series)[:, T0 - 1 :]
+    return series[:, T0:]

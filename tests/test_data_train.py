@@ -103,3 +103,15 @@ def test_huge_learning_rate_raises_divergence_error(rng):
         match=r"diverged at epoch \d+ \(step \d+\).*clipping.*smaller learning rate",
     ):
         rb.fit(params, data.x, data.y, optimizer=rb.SGD(1e6), epochs=50)
+
+
+def test_first_step_floor_is_the_error_of_the_best_guess_from_s0():
+    """sin^2(omega) E[cos^2 phi]: the MSE of s_0 cos(omega) as a prediction of s_1."""
+    phase = np.random.default_rng(0).uniform(0, 2 * np.pi, 200_000)
+    omega = 2 * np.pi * 0.1
+    s0, s1 = np.sin(phase), np.sin(phase + omega)
+    measured = np.mean((s1 - s0 * np.cos(omega)) ** 2)
+    assert rb.first_step_floor(0.1, phase) == pytest.approx(measured, rel=1e-12)
+    assert rb.first_step_floor(0.1) == pytest.approx(measured, rel=1e-2)  # random phases
+    assert rb.first_step_floor(0.1, length=25) == pytest.approx(rb.first_step_floor(0.1) / 25)
+    assert rb.first_step_floor(0.1, np.zeros((3, 4))).shape == (3,)
