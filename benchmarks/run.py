@@ -32,7 +32,13 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import SIZES, cpu_model, matmul_flops  # noqa: E402
+from common import (  # noqa: E402
+    SEED_NOTEBOOK_SECONDS,
+    SEED_TARGET_MSE,
+    SIZES,
+    cpu_model,
+    matmul_flops,
+)
 
 DTYPES = ("float64", "float32")
 THREADS = (1, 2)
@@ -151,9 +157,14 @@ def _section(name: str, lines: list[str]) -> list[str]:
     return [f"<!-- {name} -->", *lines, f"<!-- /{name} -->", ""]
 
 
-def step_table(results: dict) -> list[str]:
-    step = {tuple(s[k] for k in ("lib", "dtype", "threads", "B", "T", "H")): s["median_s"]
+def _step_medians(results: dict) -> dict[tuple, float]:
+    """Median step seconds by (lib, dtype, threads, B, T, H)."""
+    return {tuple(s[k] for k in ("lib", "dtype", "threads", "B", "T", "H")): s["median_s"]
             for s in results["step"]}  # fmt: skip
+
+
+def step_table(results: dict) -> list[str]:
+    step = _step_medians(results)
     peak = {}
     for p in results["peak"]:  # the machine's peak: the better of the two BLAS libraries
         key = (p["dtype"], p["threads"])
@@ -185,8 +196,7 @@ def step_table(results: dict) -> list[str]:
 def before_table(results: dict) -> list[str]:
     if "before" not in results:
         return ["(no git history: the version before the speed work was not measured)"]
-    step = {tuple(s[k] for k in ("lib", "dtype", "threads", "B", "T", "H")): s["median_s"]
-            for s in results["step"]}  # fmt: skip
+    step = _step_medians(results)
     lines = [f"rnnbook/rnn.py at commit {results['before']} (before) and now, 1 thread.", "",
              "| dtype | B | T | H | before ms | now ms | speed-up |",
              "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
@@ -208,18 +218,21 @@ def peak_table(results: dict) -> list[str]:
     return lines
 
 
+def _seed_row(label: str, run: dict) -> str:
+    return (f"| {label} | {run['data_seed']} | {run['epochs']} | {run['test_mse']:.5f} | "
+            f"{run['floor']:.5f} | {run['seconds']:.2f} | "
+            f"{SEED_NOTEBOOK_SECONDS / run['seconds']:.0f}x |")  # fmt: skip
+
+
 def seed_table(results: dict) -> list[str]:
     seed = results["seed"]
     fixed, target = seed["fixed"], seed["target"]
     lines = ["| run | data seed | epochs | test MSE | floor of this test set | wall s | "
-             "speed-up over 46 s |", "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
-    lines.append(f"| 100 epochs, as the seed notebook | {fixed['data_seed']} | {fixed['epochs']} | "
-                 f"{fixed['test_mse']:.5f} | {fixed['floor']:.5f} | {fixed['seconds']:.2f} | "
-                 f"{46 / fixed['seconds']:.0f}x |")  # fmt: skip
+             f"speed-up over {SEED_NOTEBOOK_SECONDS} s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines.append(_seed_row("100 epochs, as the seed notebook", fixed))
     if target:
-        lines.append(f"| until test MSE <= 0.006449 | {target['data_seed']} | {target['epochs']} | "
-                     f"{target['test_mse']:.5f} | {target['floor']:.5f} | "
-                     f"{target['seconds']:.2f} | {46 / target['seconds']:.0f}x |")  # fmt: skip
+        lines.append(_seed_row(f"until test MSE <= {SEED_TARGET_MSE}", target))
     skipped = ", ".join(f"{s['data_seed']} ({s['reason']})" for s in seed["skipped"])
     lines += ["", f"Data seeds tried before: {skipped or 'none'}."]
     return lines

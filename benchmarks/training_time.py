@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import os
 
-os.environ["OPENBLAS_NUM_THREADS"] = "1"  # before NumPy is imported
-os.environ["OMP_NUM_THREADS"] = "1"
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"  # before NumPy is imported
 
 import json  # noqa: E402
 import time  # noqa: E402

@@ -1,5 +1,11 @@
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 
 import rnnbook as rb
 
@@ -22,11 +28,6 @@ def make_problem(rng, B=3, T=5, D=2, H=4, O=2, dtype=np.float64):
 
 # ---------------------------------------------------------------------------------------------
 # The book, built once per test session from a clean copy of the sources.
-
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_COMMAND = ["build", ".", "-W", "-n", "--keep-going"]
@@ -62,3 +63,16 @@ def built_book(tmp_path_factory):
     """A clean strict build of the book: (source copy, completed process)."""
     src = copy_sources(tmp_path_factory.mktemp("book") / "src")
     return src, build_book(src)
+
+
+def toc_pages(src: Path, numbered_only: bool = False, root: bool = False) -> list[str]:
+    """Docnames of the chapters in ``src/_toc.yml``, in book order.
+
+    `numbered_only`: only the chapters of numbered parts; `root`: the root page first.
+    """
+    toc = yaml.safe_load((src / "_toc.yml").read_text())
+    pages = [toc["root"]] if root else []
+    for part in toc["parts"]:
+        if part.get("numbered") or not numbered_only:
+            pages += [c["file"] for c in part["chapters"]]
+    return pages

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from conftest import toc_pages
 
 pytestmark = pytest.mark.slow
 
@@ -17,9 +18,7 @@ def test_clean_strict_build_succeeds(built_book):
 
 def test_every_toc_page_is_built(built_book):
     src, _ = built_book
-    toc = (src / "_toc.yml").read_text()
-    pages = re.findall(r"file: (\S+)", toc) + [re.search(r"root: (\S+)", toc).group(1)]
-    for page in pages:
+    for page in toc_pages(src, root=True):
         html = src / "_build" / "html" / f"{page}.html"
         assert html.exists(), page
         assert "Traceback" not in html.read_text(), f"{page} shows a traceback"

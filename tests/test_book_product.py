@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
@@ -26,12 +27,6 @@ sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import rnnbook_meta  # noqa: E402
 
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-
-
-def chapter_pages(src: Path) -> list[str]:
-    """Docnames of the numbered chapters, from _toc.yml."""
-    toc = yaml.safe_load((src / "_toc.yml").read_text())
-    return [c["file"] for part in toc["parts"] if part.get("numbered") for c in part["chapters"]]
 
 
 # --- fast: the extensions' logic -------------------------------------------------------------
@@ -156,7 +151,7 @@ def test_how_to_cite_lists_the_book_and_every_chapter(built_book):
     page = text_of(src, "book/how-to-cite")
     assert "@book{rnnbook," in page
     assert f"version = {{{VERSION}}}" in page
-    for docname in chapter_pages(src):
+    for docname in toc_pages(src, numbered_only=True):
         assert f"@incollection{{{chapter_key(docname)}," in page, docname
     built = yaml.safe_load((src / "_build" / "html" / "CITATION.cff").read_text())
     assert built["version"] == VERSION
@@ -167,7 +162,7 @@ def test_how_to_cite_lists_the_book_and_every_chapter(built_book):
 def test_every_chapter_ends_with_cite_box_and_downloads(built_book):
     src, _ = built_book
     out = src / "_build" / "html"
-    for docname in chapter_pages(src):
+    for docname in toc_pages(src, numbered_only=True):
         page = html_of(src, docname)
         assert "Cite this chapter" in page and "rnnbook-cite" in page, docname
         assert f"@incollection{{{chapter_key(docname)}," in text_of(src, docname)
@@ -191,7 +186,7 @@ def test_exercise_list_has_every_exercise_and_its_solution(built_book):
     src, _ = built_book
     listing = html_of(src, "book/exercises")
     in_chapters = []
-    for docname in chapter_pages(src):
+    for docname in toc_pages(src, numbered_only=True):
         page = html_of(src, docname)
         labels = EXERCISE.findall(page)
         assert labels, f"{docname} has no exercise"
@@ -206,10 +201,8 @@ def test_exercise_list_has_every_exercise_and_its_solution(built_book):
 @slow
 def test_bibliography_lists_exactly_the_cited_works(built_book):
     src, _ = built_book
-    toc = yaml.safe_load((src / "_toc.yml").read_text())
-    pages = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
     cited = set()
-    for docname in pages:
+    for docname in toc_pages(src, root=True):
         for keys in CITE.findall((src / f"{docname}.md").read_text()):
             cited.update(k.strip() for k in keys.split(","))
     entries = re.findall(

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import toc_pages
 
 pytestmark = pytest.mark.slow
 
@@ -193,10 +194,7 @@ def browser_report(built_book):
 def test_pages_were_audited(browser_report, built_book):
     src, _ = built_book
     pages = browser_report["pages"]
-    toc = (src / "_toc.yml").read_text()
-    import re
-
-    for doc in re.findall(r"file: (\S+)", toc):
+    for doc in toc_pages(src):
         assert f"{doc}.html" in pages, f"{doc} was not audited"
     assert browser_report["redirect"].endswith("book/intro.html"), browser_report["redirect"]
 

@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+from rnnbook.notebook import source_sha256
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
@@ -17,12 +19,12 @@ import rnnbook_threads  # noqa: E402
 def test_source_hash_follows_content_not_location(tmp_path):
     a = shutil.copytree(ROOT / "rnnbook", tmp_path / "a" / "rnnbook")
     b = shutil.copytree(ROOT / "rnnbook", tmp_path / "b" / "rnnbook")
-    assert rnnbook_freshness.source_hash(a) == rnnbook_freshness.source_hash(b)
+    assert source_sha256(a) == source_sha256(b)
     (b / "rnn.py").write_text((b / "rnn.py").read_text() + "\n# an edit\n")
-    assert rnnbook_freshness.source_hash(a) != rnnbook_freshness.source_hash(b)
+    assert source_sha256(a) != source_sha256(b)
     (b / "rnn.py").write_text((a / "rnn.py").read_text())
     (b / "new_module.py").write_text("x = 1\n")  # a new file changes it too
-    assert rnnbook_freshness.source_hash(a) != rnnbook_freshness.source_hash(b)
+    assert source_sha256(a) != source_sha256(b)
 
 
 def _namespace(tmp_path, files=()):

@@ -36,14 +36,8 @@ class HowToCite(SphinxDirective):
         return [cite_list()]
 
 
-def meta(app: Sphinx) -> rnnbook_meta.BookMeta:
-    if not hasattr(app, "_rnnbook_meta"):
-        app._rnnbook_meta = rnnbook_meta.load(Path(app.srcdir), app.config.html_baseurl or "")
-    return app._rnnbook_meta
-
-
 def configure(app: Sphinx, config) -> None:
-    m = meta(app)
+    m = rnnbook_meta.for_app(app)
     # Values that change the pages: a new version or date rewrites every page.
     config.rnnbook_edition = f"{m.version} {m.date} {m.repository} {m.baseurl}"
     if m.baseurl and not config.html_baseurl:
@@ -122,11 +116,13 @@ def bibtex_block(text: str) -> nodes.literal_block:
 
 def chapter_entry(app: Sphinx, docname: str, number: str) -> tuple[str, str]:
     title = app.env.titles[docname]
-    return title.astext(), chapter_bibtex(meta(app), docname, number, title_tex(title))
+    return title.astext(), chapter_bibtex(
+        rnnbook_meta.for_app(app), docname, number, title_tex(title)
+    )
 
 
 def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    m = meta(app)
+    m = rnnbook_meta.for_app(app)
     numbered = rnnbook_meta.chapters(app.env)
     for placeholder in list(doctree.findall(cite_list)):
         content = [
@@ -141,7 +137,7 @@ def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             content += [para, bibtex_block(bib)]
         placeholder.replace_self(content)
 
-    number = dict((d, n) for n, d in numbered).get(docname)
+    number = rnnbook_meta.chapter_number(app.env, docname)
     if number is None or app.builder.format != "html":
         return
     title, bib = chapter_entry(app, docname, number)
@@ -167,7 +163,7 @@ def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 def write_citation_cff(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    m = meta(app)
+    m = rnnbook_meta.for_app(app)
     cff = yaml.safe_load((Path(app.srcdir) / "CITATION.cff").read_text(encoding="utf-8"))
     cff["version"] = m.version
     cff["date-released"] = m.date
@@ -180,20 +176,9 @@ def write_citation_cff(app: Sphinx, exception: Exception | None) -> None:
     Path(app.outdir, "CITATION.cff").write_text(text, encoding="utf-8")
 
 
-def note_page(app: Sphinx, doctree: nodes.document) -> None:
-    if any(True for _ in doctree.findall(cite_list)):
-        app.env.metadata[app.env.docname]["rnnbook-cite-list"] = True
-
-
-def always_rewrite(app: Sphinx, env, added, changed, removed) -> list[str]:
-    """The list depends on every chapter's title: re-read its page whenever anything changed."""
-    pages = [d for d in env.found_docs if "rnnbook-cite-list" in env.metadata.get(d, {})]
-    return pages if (added or changed or removed) else []
-
-
 def setup(app: Sphinx) -> dict:
-    app.connect("doctree-read", note_page)
-    app.connect("env-get-outdated", always_rewrite)
+    # The list depends on every chapter's title.
+    rnnbook_meta.reread_with_any_change(app, cite_list, "rnnbook-cite-list")
     app.add_config_value("rnnbook_edition", "", "html")
     app.add_node(cite_list)
     app.add_directive("rnnbook-how-to-cite", HowToCite)

@@ -140,22 +140,11 @@ def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     app.env.get_domain("math").data["has_equations"][docname] = True
 
 
-def always_rewrite(app: Sphinx, env, added, changed, removed) -> list[str]:
-    """The list depends on every chapter: rewrite its page whenever anything changed."""
-    pages = [d for d in env.found_docs if "rnnbook-exercise-list" in env.metadata.get(d, {})]
-    return pages if (added or changed or removed) else []
-
-
-def note_page(app: Sphinx, doctree: nodes.document) -> None:
-    if any(True for _ in doctree.findall(exercise_list)):
-        app.env.metadata[app.env.docname]["rnnbook-exercise-list"] = True
-
-
 def setup(app: Sphinx) -> dict:
     app.setup_extension("sphinx_exercise")
     app.add_node(exercise_list)
     app.add_directive("rnnbook-exercise-list", ExerciseList)
-    app.connect("doctree-read", note_page)
-    app.connect("env-get-outdated", always_rewrite)
+    # The list depends on every chapter.
+    rnnbook_meta.reread_with_any_change(app, exercise_list, "rnnbook-exercise-list")
     app.connect("doctree-resolved", resolve, priority=520)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

@@ -47,20 +47,16 @@ def package_dir(name: str = PACKAGE) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def source_hash(directory: Path) -> str:
-    """SHA-256 over the relative paths and bytes of every ``*.py`` file under `directory`.
+def namespace_cache(app: Sphinx, config: Config) -> None:
+    """Point myst-nb's jupyter-cache at a folder named by the package's source hash.
 
-    The same hash that stored benchmark timings carry (``rnnbook.notebook.source_sha256``).
+    The hash is ``rnnbook.notebook.source_sha256`` of the package folder, the one stored
+    benchmark timings carry.
     """
     from rnnbook.notebook import source_sha256  # the API page imports rnnbook here anyway
 
-    return source_sha256(directory)
-
-
-def namespace_cache(app: Sphinx, config: Config) -> None:
-    """Point myst-nb's jupyter-cache at a folder named by the package's source hash."""
     directory = package_dir()
-    digest = hashlib.sha256(source_hash(directory).encode())
+    digest = hashlib.sha256(source_sha256(directory).encode())
     for name in config.rnnbook_freshness_files:
         path = Path(app.srcdir) / name
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-"))

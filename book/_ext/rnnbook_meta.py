@@ -1,7 +1,8 @@
 """What the book says about itself: version, edition date, repository, public URL.
 
-Shared by the book's local Sphinx extensions (``rnnbook_cite``, ``rnnbook_notebooks``). Every
-value has exactly one source, so nothing is typed twice:
+Shared by the book's local Sphinx extensions (``rnnbook_cite``, ``rnnbook_notebooks``,
+``rnnbook_exercises``), with the chapters' numbers and a way to keep pages that list every
+chapter up to date. Every value has exactly one source, so nothing is typed twice:
 
 - title and authors: ``CITATION.cff`` (the file GitHub and reference managers read);
 - version: ``pyproject.toml`` (``[project] version``);
@@ -33,7 +34,6 @@ SOURCE_GLOBS = ("*.yml", "*.toml", "*.bib", "*.cff", "book/**/*.md", "rnnbook/*.
 class BookMeta:
     title: str
     authors: list[dict] = field(default_factory=list)
-    license: str = ""
     version: str = ""
     date: str = ""  # ISO date, UTC
     repository: str = ""  # e.g. https://github.com/org/repo, or ""
@@ -123,12 +123,18 @@ def load(root: Path, baseurl: str = "") -> BookMeta:
     return BookMeta(
         title=cff["title"],
         authors=list(cff.get("authors", [])),
-        license=str(cff.get("license", "")),
         version=project["version"],
         date=edition_date(root),
         repository=repository,
         baseurl=baseurl,
     )
+
+
+def for_app(app) -> BookMeta:
+    """The book's metadata for a Sphinx application, read once and cached on `app`."""
+    if not hasattr(app, "_rnnbook_meta"):
+        app._rnnbook_meta = load(Path(app.srcdir), app.config.html_baseurl or "")
+    return app._rnnbook_meta
 
 
 def author_names(meta: BookMeta) -> list[str]:
@@ -161,3 +167,28 @@ def chapters(env) -> list[tuple[str, str]]:
         if number and len(number) == 1:
             found.append((number[0], docname))
     return [(str(n), d) for n, d in sorted(found)]
+
+
+def chapter_number(env, docname: str) -> str | None:
+    """The number of `docname` if it is a numbered chapter, else None."""
+    return {d: n for n, d in chapters(env)}.get(docname)
+
+
+def reread_with_any_change(app, placeholder: type, key: str) -> None:
+    """Re-read every page that holds a `placeholder` node whenever any page changed.
+
+    For pages whose content is built from every chapter (the citations, the exercises):
+    Sphinx would otherwise re-read only the pages whose own source changed. `key` marks
+    such pages in the environment's metadata.
+    """
+
+    def note_page(app, doctree) -> None:
+        if any(True for _ in doctree.findall(placeholder)):
+            app.env.metadata[app.env.docname][key] = True
+
+    def always_rewrite(app, env, added, changed, removed) -> list[str]:
+        pages = [d for d in env.found_docs if key in env.metadata.get(d, {})]
+        return pages if (added or changed or removed) else []
+
+    app.connect("doctree-read", note_page)
+    app.connect("env-get-outdated", always_rewrite)

@@ -31,12 +31,6 @@ PAGES_BRANCH = "gh-pages"  # the branch .github/workflows/book.yml publishes the
 BOX_CLASS = "rnnbook-run"
 
 
-def meta(app: Sphinx) -> rnnbook_meta.BookMeta:
-    if not hasattr(app, "_rnnbook_meta"):
-        app._rnnbook_meta = rnnbook_meta.load(Path(app.srcdir), app.config.html_baseurl or "")
-    return app._rnnbook_meta
-
-
 def executed_notebook(app: Sphinx, docname: str) -> Path:
     return Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
 
@@ -93,9 +87,8 @@ def publish_notebook(src: Path, dest: Path, cells: list) -> None:
 
 
 def chapter_info(app: Sphinx, docname: str) -> tuple[str | None, str]:
-    numbers = dict((d, n) for n, d in rnnbook_meta.chapters(app.env))
     title = app.env.titles[docname].astext() if docname in app.env.titles else docname
-    return numbers.get(docname), title
+    return rnnbook_meta.chapter_number(app.env, docname), title
 
 
 def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -105,14 +98,14 @@ def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, d
         return
     number, title = chapter_info(app, pagename)
     dest = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    publish_notebook(src, dest, header_cells(meta(app), number, title, pagename))
+    publish_notebook(src, dest, header_cells(rnnbook_meta.for_app(app), number, title, pagename))
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
 def header_launch_buttons(app, pagename, templatename, context, doctree) -> None:
     if doctree is None or not executed_notebook(app, pagename).is_file():
         return
-    links = launch_links(meta(app), pagename, source_path(app, pagename))
+    links = launch_links(rnnbook_meta.for_app(app), pagename, source_path(app, pagename))
     if not links or "header_buttons" not in context:
         return
     icons = {"Binder": "_static/images/logo_binder.svg", "Colab": "_static/images/logo_colab.png"}
@@ -162,7 +155,7 @@ def run_box(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         for href, text, fn in downloads
     ]
     sentence = f"Download {parts[0]} or {parts[1]}."
-    links = launch_links(meta(app), docname, source)
+    links = launch_links(rnnbook_meta.for_app(app), docname, source)
     if links:
         sentence += (
             " Or run it online: "
