@@ -19,7 +19,6 @@ from . import analysis, notebook, plots
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
-    fit_recall,
     geometric_rate,
     grad_norm_vs_lag,
     hidden_pca,
@@ -28,7 +27,6 @@ from .analysis import (
     last_step_gradients,
     local_jacobians,
     power_norms,
-    recall_loss,
     recall_score,
 )
 from .clip import clip_grad_norm, clip_grad_value, global_norm
@@ -40,8 +38,10 @@ from .data import (
     book_task,
     first_step_floor,
     fit_ar,
+    fresh_test,
     persistence,
     predict_ar,
+    recall_batches,
     recall_task,
     seed_config,
     sine_waves,
@@ -53,7 +53,10 @@ from .experiment import (
     baseline_mse,
     baseline_predictions,
     curves,
+    geometric_mean,
+    mean_and_se,
     over_seeds,
+    paired_difference,
     step_mse,
     summarize,
     train_run,
@@ -69,8 +72,9 @@ from .init import (
     xavier_normal,
     xavier_uniform,
 )
-from .loss import mse_loss
-from .optim import SGD, Adam
+from .loss import mse_loss, recall_loss
+from .optim import SGD, Adam, Schedule, cosine_decay, linear_warmup
+from .params import Params, model_of
 from .rnn import ForwardCache, RNNParams, backward, bptt, forward
 from .train import DivergenceError, History, evaluate, fit
 
@@ -80,6 +84,16 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "linear_warmup",
+    "cosine_decay",
+    "Schedule",
+    "model_of",
+    "Params",
+    "paired_difference",
+    "mean_and_se",
+    "geometric_mean",
+    "recall_batches",
+    "fresh_test",
     "analysis",
     "notebook",
     "plots",
@@ -107,7 +121,6 @@ __all__ = [
     "curves",
     "evaluate",
     "fit",
-    "fit_recall",
     "fit_ar",
     "first_step_floor",
     "forward",

@@ -25,11 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .clip import clip_grad_norm, global_norm
-from .data import RecallTask, recall_task, sine_waves
+from .data import RecallTask, sine_waves
 from .init import init_params
-from .loss import mse_loss
-from .optim import SGD, Adam
+from .loss import mse_loss, recall_loss
+from .params import model_of
 from .rnn import ForwardCache, RNNParams, backward, check_params, forward
 
 
@@ -369,32 +368,8 @@ def hidden_pca(h: np.ndarray, n_components: int = 2) -> PCA:
 
 
 # ---------------------------------------------------------------------------------------------
-# The memory task: recall the input from `lag` steps ago (data in rnnbook.data.recall_task).
-
-
-def recall_loss(y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean squared error of the last output only, and its gradient for every step.
-
-    Parameters
-    ----------
-    y : ndarray, shape (B, T, O)
-        The network's outputs; only ``y[:, -1]`` is scored.
-    target : ndarray, shape (B, O)
-        What the last output should be.
-
-    Returns
-    -------
-    loss : float
-        mean over b, o of (y[b, T, o] - target[b, o])^2.
-    dy : ndarray, shape (B, T, O)
-        dloss/dy: zero except at the last step, where it is 2 (y_T - target) / (B O).
-    """
-    y = validate.float_array("y", y, (None, None, None))
-    target = validate.float_array("target", target, (y.shape[0], y.shape[2]), dtype=y.dtype)
-    loss, dy_T = mse_loss(y[:, -1:], target[:, None])  # the MSE of the last step alone
-    dy = np.zeros_like(y)
-    dy[:, -1:] = dy_T
-    return loss, dy
+# The memory task: recall the input from `lag` steps ago (data in rnnbook.data.recall_task,
+# loss in rnnbook.loss.recall_loss, training with rnnbook.fit and rnnbook.recall_batches).
 
 
 def recall_score(params: RNNParams, data: RecallTask) -> float:
@@ -404,70 +379,8 @@ def recall_score(params: RNNParams, data: RecallTask) -> float:
     """
     if not isinstance(data, RecallTask):
         raise ValueError(f"data: expected rnnbook.RecallTask, got {type(data).__name__}")
-    loss, _ = recall_loss(forward(params, data.x).y, data.y)
+    loss, _ = recall_loss(model_of(params).forward(params, data.x).y, data.y)
     return 1.0 - loss / float(np.var(data.y))
-
-
-def fit_recall(
-    params: RNNParams,
-    lag: int,
-    *,
-    optimizer: SGD | Adam,
-    steps: int,
-    rng: np.random.Generator,
-    batch_size: int = 32,
-    distractor: float = 1.0,
-    clip_norm: float | None = None,
-) -> np.ndarray:
-    """Train `params` in place on the recall task, a fresh minibatch every step.
-
-    Every step draws ``recall_task(batch_size, lag, distractor=distractor, rng=rng)``,
-    so there is no fixed training set to overfit.
-
-    Parameters
-    ----------
-    params : RNNParams
-        D = O = 1; updated in place.
-    lag : int
-        The recall lag L (sequences have L + 1 steps).
-    optimizer : SGD or Adam
-    steps : int
-        Number of updates.
-    rng : numpy.random.Generator
-        Draws the minibatches.
-    batch_size : int
-    distractor : float
-        Half-width of the distractor inputs (see :func:`rnnbook.recall_task`).
-    clip_norm : float, optional
-        Clip the global gradient norm to this value.
-
-    Returns
-    -------
-    ndarray, shape (steps,)
-        The minibatch loss before each update; NaN from the step on which the
-        loss or gradient stopped being finite (training stops there).
-    """
-    steps = validate.size("steps", steps)
-    if clip_norm is not None:
-        validate.positive("clip_norm", clip_norm)
-    losses = np.full(steps, np.nan)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for step in range(steps):
-            data = recall_task(batch_size, lag, distractor=distractor, rng=rng, dtype=params.dtype)
-            cache = forward(params, data.x)
-            loss, dy = recall_loss(cache.y, data.y)
-            grads = backward(params, cache, dy)
-            if clip_norm is None:
-                norm = global_norm(grads)
-            else:
-                grads, norm = clip_grad_norm(grads, clip_norm)
-            if not (np.isfinite(loss) and np.isfinite(norm)):  # as rnnbook.fit checks
-                break
-            losses[step] = loss
-            optimizer.step(params, grads)
-            if not np.isfinite(global_norm(params)):
-                break
-    return losses
 
 
 # ---------------------------------------------------------------------------------------------

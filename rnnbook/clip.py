@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from . import validate
-from .rnn import RNNParams
+from .params import Params
 
 
-def global_norm(grads: RNNParams) -> float:
+def global_norm(grads: Params) -> float:
     """The L2 norm of all gradient entries taken together: sqrt(sum_i ||g_i||^2)."""
     return float(np.sqrt(sum(np.vdot(g, g) for _, g in grads.items())))
 
 
-def clip_grad_norm(grads: RNNParams, max_norm: float) -> tuple[RNNParams, float]:
+def clip_grad_norm(grads: Params, max_norm: float) -> tuple[Params, float]:
     """Rescale the gradients so that their global norm is at most `max_norm`.
 
     .. math:: g \\leftarrow \\frac{\\text{max\\_norm}}{\\lVert g\\rVert} g
@@ -23,14 +23,14 @@ def clip_grad_norm(grads: RNNParams, max_norm: float) -> tuple[RNNParams, float]
 
     Parameters
     ----------
-    grads : RNNParams
+    grads : Params
         Gradients, e.g. from :func:`rnnbook.backward`.
     max_norm : float
         The threshold, > 0.
 
     Returns
     -------
-    clipped : RNNParams
+    clipped : Params
         New arrays (the input is not modified).
     norm : float
         The global norm before clipping.
@@ -41,7 +41,7 @@ def clip_grad_norm(grads: RNNParams, max_norm: float) -> tuple[RNNParams, float]
     return grads.map(lambda g: g * g.dtype.type(scale)), norm
 
 
-def clip_grad_value(grads: RNNParams, limit: float) -> RNNParams:
+def clip_grad_value(grads: Params, limit: float) -> Params:
     """Clip every gradient entry to [-limit, limit]. This can change the direction."""
     validate.positive("limit", limit)
     return grads.map(lambda g: np.clip(g, -limit, limit))

@@ -183,6 +183,18 @@ def book_split(seed: int = 0, **options) -> Split:
     return split(book_task(rng, **options), rng=rng)
 
 
+def fresh_test(n: int = 10_000, seed: int = 0, **options) -> SineWaves:
+    """A large test set of the book's task, drawn apart from every :func:`book_split`.
+
+    Per-step errors, closed-loop forecasts and paired comparisons need many more
+    sequences than the 90 of a test split; evaluation is one forward pass, so the
+    book measures them on ``fresh_test()``. The generator is seeded with
+    ``(seed, 1)``, a stream that no ``book_split(seed)`` uses.
+    """
+    seed = validate.size("seed", seed, minimum=0)
+    return book_task(np.random.default_rng([seed, 1]), n=n, **options)
+
+
 def split(
     data: SineWaves,
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
@@ -338,3 +350,25 @@ def recall_task(
     x[:, 0] = rng.uniform(-1.0, 1.0, size=(n, 1))
     x = x.astype(dtype)
     return RecallTask(x=x, y=x[:, 0].copy(), lag=lag)
+
+
+def recall_batches(
+    lag: int,
+    batch_size: int = 32,
+    *,
+    distractor: float = 1.0,
+    dtype: type | np.dtype = np.float64,
+):
+    """A sampler for :func:`rnnbook.fit`: a fresh recall minibatch for every step.
+
+    ``sample(rng)`` returns ``(x, y)`` of ``recall_task(batch_size, lag, rng=rng, ...)``;
+    train with ``loss=rnnbook.recall_loss``, which scores the last step only.
+    """
+    lag, batch_size = validate.size("lag", lag), validate.size("batch_size", batch_size)
+    validate.positive("distractor", distractor, allow_zero=True)
+
+    def sample(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        task = recall_task(batch_size, lag, rng=rng, distractor=distractor, dtype=dtype)
+        return task.x, task.y
+
+    return sample

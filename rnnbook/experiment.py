@@ -15,17 +15,22 @@ counted, not silently dropped.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from . import validate
 from .data import Split, fit_ar, persistence, predict_ar
 from .init import init_params
-from .optim import SGD, Adam
+from .optim import SGD, Adam, Schedule
 from .rnn import RNNParams
 from .train import DivergenceError, History, evaluate, fit
+
+T_ = TypeVar("T_")
 
 #: The AR(k) orders the baselines use unless told otherwise.
 AR_ORDERS = (1, 2, 3, 5, 10)
@@ -44,10 +49,14 @@ class Run:
     history : History
         What :func:`rnnbook.fit` recorded; for a diverged run, up to the divergence.
     test_mse : float
-        Mean squared error on the test split; NaN if the run diverged.
+        Mean squared error on the test split, read once, for the parameters the
+        run kept; NaN if the run diverged.
     diverged : bool
     message : str
         The :class:`rnnbook.DivergenceError` message of a diverged run, else "".
+    val_mse : float
+        Mean squared error on the validation split of the parameters kept (those of
+        the best epoch with ``select_best``); NaN if the run diverged.
     """
 
     seed: int
@@ -56,6 +65,7 @@ class Run:
     test_mse: float
     diverged: bool = False
     message: str = ""
+    val_mse: float = np.nan
 
 
 def train_run(
@@ -69,9 +79,15 @@ def train_run(
     epochs: int = 30,
     batch_size: int | None = 32,
     clip_norm: float | None = None,
+    schedule: Schedule | None = None,
+    select_best: bool = False,
     validate_every_epoch: bool = True,
 ) -> Run:
     """Initialise an RNN with `seed`, train it on ``parts.train``, test it on ``parts.test``.
+
+    The protocol a referee expects: anything chosen is chosen on ``parts.val``
+    (with ``select_best``, the epoch whose parameters are kept), and the test split
+    is read once, at the end, for the parameters kept.
 
     Parameters
     ----------
@@ -86,10 +102,10 @@ def train_run(
         Passed to :func:`rnnbook.init_params` (e.g. ``{"std": 0.01}``, ``{"gain": 1.0}``).
     optimizer : callable
         Makes a fresh optimizer, e.g. ``lambda: rb.SGD(0.1)``.
-    epochs, batch_size, clip_norm
-        Passed to :func:`rnnbook.fit`.
+    epochs, batch_size, clip_norm, schedule, select_best
+        Passed to :func:`rnnbook.fit` (e.g. ``schedule=rb.cosine_decay()``).
     validate_every_epoch : bool
-        Record the validation loss after every epoch.
+        Record the validation loss after every epoch (needed by `select_best`).
 
     Returns
     -------
@@ -111,26 +127,59 @@ def train_run(
             epochs=epochs,
             batch_size=batch_size,
             clip_norm=clip_norm,
+            schedule=schedule,
+            select_best=select_best,
             validation=validation,
             rng=rng,
         )
     except DivergenceError as error:
         return Run(seed, params, error.history or History(), np.nan, True, str(error))
-    return Run(seed, params, history, evaluate(params, parts.test.x, parts.test.y))
+    val_mse = evaluate(params, parts.val.x, parts.val.y)
+    test_mse = evaluate(params, parts.test.x, parts.test.y)
+    return Run(seed, params, history, test_mse, val_mse=val_mse)
 
 
-def over_seeds(run: Callable[[int], Run], seeds: Iterable[int]) -> list[Run]:
-    """``[run(seed) for seed in seeds]``: the same experiment with different seeds."""
-    return [run(seed) for seed in seeds]
+_TASK: Callable | None = None  # the function the worker processes of over_seeds call
+
+
+def _call_task(seed):
+    return _TASK(seed)  # type: ignore[misc]
+
+
+def over_seeds(
+    run: Callable[[int], T_], seeds: Iterable[int], *, processes: int | None = None
+) -> list[T_]:
+    """``[run(seed) for seed in seeds]``: the same experiment with different seeds.
+
+    Runs are independent, so they are spread over `processes` worker processes
+    (default: one per CPU core, at most one per seed). Every run draws its
+    randomness from its own seed, so the results are the same, bit for bit, whatever
+    the number of processes; ``processes=1`` runs them here, one after the other.
+    Workers are forked, so `run` may be any function, a lambda or a closure.
+    """
+    global _TASK
+    seeds = list(seeds)
+    if processes is None:
+        processes = min(len(seeds), os.cpu_count() or 1)
+    processes = validate.size("processes", processes)
+    if processes == 1 or len(seeds) < 2 or "fork" not in mp.get_all_start_methods():
+        return [run(seed) for seed in seeds]
+    _TASK = run
+    try:
+        with mp.get_context("fork").Pool(min(processes, len(seeds))) as pool:
+            return pool.map(_call_task, seeds, chunksize=1)
+    finally:
+        _TASK = None
 
 
 @dataclass(frozen=True)
 class Summary:
     """Mean and spread of one number over several runs.
 
-    ``mean``, ``std`` (sample standard deviation, ddof = 1), ``min`` and ``max`` are
-    taken over the runs that did not diverge; ``n`` counts all runs and
-    ``n_diverged`` those that diverged. All four statistics are NaN if every run diverged.
+    ``mean``, ``std`` (sample standard deviation, ddof = 1), ``min``, ``max`` and
+    ``median`` are taken over the runs that did not diverge; ``n`` counts all runs and
+    ``n_diverged`` those that diverged. All statistics are NaN if every run diverged.
+    ``sem`` = std / sqrt(runs kept) is the standard error of the mean over seeds.
     """
 
     mean: float
@@ -139,6 +188,13 @@ class Summary:
     max: float
     n: int
     n_diverged: int
+    median: float = np.nan
+
+    @property
+    def sem(self) -> float:
+        """The standard error of the mean, std / sqrt(number of runs that did not diverge)."""
+        kept = self.n - self.n_diverged
+        return self.std / np.sqrt(kept) if kept > 1 else np.nan
 
     def format(self, digits: int = 4) -> str:
         """E.g. ``"0.0213 ± 0.0011"``, or ``"diverged (5/5)"``; adds the diverged count.
@@ -166,7 +222,44 @@ def summarize(runs: Sequence[Run] | Sequence[float]) -> Summary:
     if ok.size == 0:
         return Summary(np.nan, np.nan, np.nan, np.nan, n, n_diverged)
     std = float(ok.std(ddof=1)) if ok.size > 1 else 0.0
-    return Summary(float(ok.mean()), std, float(ok.min()), float(ok.max()), n, n_diverged)
+    return Summary(
+        float(ok.mean()), std, float(ok.min()), float(ok.max()), n, n_diverged,
+        float(np.median(ok)),
+    )  # fmt: skip
+
+
+def mean_and_se(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The mean along `axis` and its standard error, std (ddof = 1) / sqrt(n).
+
+    For an error averaged over many test sequences, pass the per-sequence errors:
+    the standard error is then the test-sampling uncertainty of that one number.
+    """
+    values = np.asarray(values, dtype=float)
+    n = values.shape[axis]
+    if n < 2:
+        raise ValueError(f"values: expected at least 2 values along axis {axis}, got {n}")
+    return values.mean(axis=axis), values.std(axis=axis, ddof=1) / np.sqrt(n)
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, axis: int = 0) -> tuple[float, float]:
+    """Mean of ``a - b`` and its standard error, for two models scored on the same items.
+
+    Two models evaluated on the same test sequences (or the same seeds) share the
+    items' difficulty; the paired difference removes it, so its standard error is
+    usually far smaller than either model's own. Pass per-item errors of shape (n, ...).
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"b: expected the shape of a, {a.shape}, got {b.shape}")
+    return mean_and_se(a - b, axis=axis)
+
+
+def geometric_mean(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """exp(mean(log values)): the average of positive, log-scale quantities (norms, rates)."""
+    values = np.asarray(values, dtype=float)
+    if (values <= 0).any() or not np.isfinite(values).all():
+        raise ValueError("values: expected positive finite values for a geometric mean")
+    return np.exp(np.log(values).mean(axis=axis))
 
 
 def curves(runs: Sequence[Run], name: str = "val_loss") -> np.ndarray:

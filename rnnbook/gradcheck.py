@@ -1,4 +1,4 @@
-"""Checking BPTT against central finite differences.
+"""Checking BPTT against finite differences, for any model.
 
     dL/dtheta_i ~ (L(theta + eps e_i) - L(theta - eps e_i)) / (2 eps)     (eq-central-difference)
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from . import validate
 from .loss import mse_loss
-from .rnn import RNNParams, bptt, forward
+from .params import Params, model_of
 
 #: Finite-difference stencils: offsets (in units of eps) and weights (times 1/eps).
 STENCILS = {
@@ -79,23 +79,31 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 0.0
 
 
 def gradcheck(
-    params: RNNParams,
+    params: Params,
     x: np.ndarray,
     target: np.ndarray,
     *,
     h0: np.ndarray | None = None,
+    loss: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]] = mse_loss,
     eps: float = 1e-3,
     order: int = 4,
 ) -> dict[str, float]:
-    """Compare :func:`rnnbook.bptt` with finite differences of the MSE loss.
+    """Compare a model's BPTT with finite differences of its loss.
+
+    Works for any model (see :func:`rnnbook.params.model_of`): the vanilla RNN, the
+    gated cells, the baselines' networks.
 
     Parameters
     ----------
-    params : RNNParams
+    params : Params
     x : ndarray, shape (B, T, D)
-    target : ndarray, shape (B, T, O)
+    target : ndarray
+        What `loss` compares the outputs with, e.g. shape (B, T, O) for the MSE.
     h0 : ndarray, shape (B, H), optional
-        If given, dL/dh_0 is checked too (key ``"h0"``).
+        If given, dL/dh_0 is checked too (key ``"h0"``); the model needs a ``bptt``
+        function that returns ``(grads, dh0)``, as :func:`rnnbook.bptt` does.
+    loss : callable
+        ``loss(y, target) -> (value, dL/dy)``; the MSE by default.
     eps, order : float, int
         Finite-difference step and accuracy order (see :func:`numerical_gradient`).
 
@@ -106,20 +114,27 @@ def gradcheck(
         Entries smaller than 1e-4 |L| are measured relative to 1e-4 |L|: with
         round-off of about u |L| / eps no finite difference resolves them better.
     """
+    model = model_of(params)
     params = params.copy()  # perturbed in place below
     h0 = None if h0 is None else h0.copy()
-    cache = forward(params, x, h0)
-    loss0, dy = mse_loss(cache.y, target)
+    if h0 is not None and not callable(getattr(model, "bptt", None)):
+        raise ValueError(f"h0: {model.__name__} has no bptt() returning dL/dh0 to check")
+    state = {} if h0 is None else {"h0": h0}
+    cache = model.forward(params, x, **state)
+    loss0, dy = loss(cache.y, target)
     floor = 1e-4 * loss0
-    grads, dh0 = bptt(params, cache, dy)
+    if h0 is None:
+        grads = model.backward(params, cache, dy)
+    else:
+        grads, dh0 = model.bptt(params, cache, dy)
 
-    def loss() -> float:
-        return mse_loss(forward(params, x, h0).y, target)[0]
+    def value() -> float:
+        return loss(model.forward(params, x, **state).y, target)[0]
 
     errors = {
-        name: relative_error(g, numerical_gradient(loss, getattr(params, name), eps, order), floor)
+        name: relative_error(g, numerical_gradient(value, getattr(params, name), eps, order), floor)
         for name, g in grads.items()
     }
     if h0 is not None:
-        errors["h0"] = relative_error(dh0, numerical_gradient(loss, h0, eps, order), floor)
+        errors["h0"] = relative_error(dh0, numerical_gradient(value, h0, eps, order), floor)
     return errors

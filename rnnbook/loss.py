@@ -1,4 +1,4 @@
-"""The mean-squared-error loss and its gradient."""
+"""Losses and their gradients: the mean squared error, of every step or of the last one."""
 
 from __future__ import annotations
 
@@ -33,3 +33,28 @@ def mse_loss(y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     loss = float(np.mean(error**2))  # (eq-mse)
     dy = error * (2.0 / error.size)  # dL/dy
     return loss, dy.astype(y.dtype, copy=False)
+
+
+def recall_loss(y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean squared error of the last output only, and its gradient for every step.
+
+    Parameters
+    ----------
+    y : ndarray, shape (B, T, O)
+        The network's outputs; only ``y[:, -1]`` is scored.
+    target : ndarray, shape (B, O)
+        What the last output should be.
+
+    Returns
+    -------
+    loss : float
+        mean over b, o of (y[b, T, o] - target[b, o])^2.
+    dy : ndarray, shape (B, T, O)
+        dloss/dy: zero except at the last step, where it is 2 (y_T - target) / (B O).
+    """
+    y = validate.float_array("y", y, (None, None, None))
+    target = validate.float_array("target", target, (y.shape[0], y.shape[2]), dtype=y.dtype)
+    loss, dy_T = mse_loss(y[:, -1:], target[:, None])  # the MSE of the last step alone
+    dy = np.zeros_like(y)
+    dy[:, -1:] = dy_T
+    return loss, dy

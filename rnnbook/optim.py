@@ -1,14 +1,17 @@
-"""Optimizers: stochastic gradient descent with momentum, and Adam.
+"""Optimizers (SGD with momentum, Adam) and learning-rate schedules (warm-up, cosine).
 
-Both are plain classes whose ``step`` method updates an :class:`RNNParams` in place.
+Both are plain classes whose ``step`` method updates parameters in place: any
+:class:`rnnbook.params.Params` dataclass (the vanilla RNN, a gated cell, a baseline network).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import validate
-from .rnn import RNNParams
+from .params import Params
 
 
 class SGD:
@@ -29,9 +32,9 @@ class SGD:
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum: expected a number in [0, 1), got {momentum!r}")
         self.momentum = momentum
-        self.velocity: RNNParams | None = None
+        self.velocity: Params | None = None
 
-    def step(self, params: RNNParams, grads: RNNParams) -> None:
+    def step(self, params: Params, grads: Params) -> None:
         """Update `params` in place with one step along -`grads`."""
         if self.momentum == 0.0:
             for (_, p), (_, g) in zip(params.items(), grads.items()):
@@ -62,11 +65,11 @@ class Adam:
                 raise ValueError(f"{name}: expected a number in [0, 1), got {beta!r}")
         self.beta1, self.beta2 = beta1, beta2
         self.eps = validate.positive("eps", eps)
-        self.m: RNNParams | None = None
-        self.v: RNNParams | None = None
+        self.m: Params | None = None
+        self.v: Params | None = None
         self.t = 0
 
-    def step(self, params: RNNParams, grads: RNNParams) -> None:
+    def step(self, params: Params, grads: Params) -> None:
         """Update `params` in place with one Adam step."""
         if self.m is None or self.v is None:
             self.m, self.v = params.zeros_like(), params.zeros_like()
@@ -82,3 +85,56 @@ class Adam:
             m_hat = m / (1 - b1**self.t)  # bias corrections
             v_hat = v / (1 - b2**self.t)
             p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)  # (eq-adam)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A learning-rate schedule: the factor that multiplies the base rate at each step.
+
+    Step s = 1..n of a run of n steps gets the rate ``lr * schedule(s, n)``:
+
+        linear warm-up:  s / w                                   for s <= w      (eq-warmup)
+        then constant:   1,  or cosine decay to `final`:
+                         final + (1 - final) (1 + cos(pi (s - w) / (n - w))) / 2   (eq-cosine)
+
+    Attributes
+    ----------
+    warmup : int
+        w, the number of warm-up steps (0 for none).
+    decay : {"constant", "cosine"}
+        What follows the warm-up.
+    final : float
+        The factor the cosine decay ends at, in [0, 1].
+    """
+
+    warmup: int = 0
+    decay: str = "constant"
+    final: float = 0.0
+
+    def __post_init__(self) -> None:
+        validate.size("warmup", self.warmup, minimum=0)
+        if self.decay not in ("constant", "cosine"):
+            raise ValueError(f"decay: expected 'constant' or 'cosine', got {self.decay!r}")
+        if not 0.0 <= self.final <= 1.0:
+            raise ValueError(f"final: expected a number in [0, 1], got {self.final!r}")
+
+    def __call__(self, step: int, total: int) -> float:
+        """The factor for step `step` (1-based) of `total` steps."""
+        if step <= self.warmup:
+            return step / self.warmup  # (eq-warmup)
+        if self.decay == "constant" or total <= self.warmup:
+            return 1.0
+        progress = (step - self.warmup) / (total - self.warmup)  # in (0, 1]
+        return self.final + (1.0 - self.final) * 0.5 * (
+            1.0 + np.cos(np.pi * progress)
+        )  # (eq-cosine)
+
+
+def cosine_decay(warmup: int = 0, final: float = 0.0) -> Schedule:
+    """Cosine decay from the base rate to ``final`` times it, after `warmup` warm-up steps."""
+    return Schedule(warmup=warmup, decay="cosine", final=final)
+
+
+def linear_warmup(steps: int) -> Schedule:
+    """A linear warm-up over `steps` steps, then the constant base rate."""
+    return Schedule(warmup=validate.size("steps", steps))

@@ -19,17 +19,16 @@ dimensions are avoided (``_matmul``, ``_sum_rows``). The appendix
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import validate
+from .params import Params
 
 
 @dataclass
-class RNNParams:
+class RNNParams(Params):
     """The five parameter arrays of a vanilla RNN (or their gradients).
 
     Attributes
@@ -44,6 +43,9 @@ class RNNParams:
         Hidden-to-output weights.
     b_y : ndarray, shape (O,)
         Output bias.
+
+    Derived from :class:`rnnbook.params.Params`: ``items()``, ``map()``, ``copy()``,
+    ``zeros_like()``, ``astype()``, ``num_parameters()`` and ``dtype`` come from there.
     """
 
     W_xh: np.ndarray
@@ -75,36 +77,6 @@ class RNNParams:
     def output_size(self) -> int:
         """O, the size of each output vector y_t."""
         return self.W_hy.shape[0]
-
-    @property
-    def dtype(self) -> np.dtype:
-        """The common floating-point dtype of all five arrays."""
-        return self.W_hh.dtype
-
-    def items(self) -> Iterator[tuple[str, np.ndarray]]:
-        """Yield ``(name, array)`` for the five fields, in declaration order."""
-        for field in dataclasses.fields(self):
-            yield field.name, getattr(self, field.name)
-
-    def num_parameters(self) -> int:
-        """Total number of scalars: H*D + H*H + H + O*H + O."""
-        return sum(a.size for _, a in self.items())
-
-    def map(self, fn) -> RNNParams:
-        """Return a new RNNParams with ``fn(array)`` applied to every field."""
-        return RNNParams(**{name: fn(a) for name, a in self.items()})
-
-    def copy(self) -> RNNParams:
-        """A deep copy (new arrays)."""
-        return self.map(np.copy)
-
-    def zeros_like(self) -> RNNParams:
-        """Arrays of zeros with the same shapes and dtype."""
-        return self.map(np.zeros_like)
-
-    def astype(self, dtype: np.dtype | type) -> RNNParams:
-        """A copy converted to `dtype` (float32 or float64)."""
-        return self.map(lambda a: a.astype(dtype))
 
 
 @dataclass(frozen=True)
@@ -218,6 +190,7 @@ def bptt(
     params: RNNParams,
     cache: ForwardCache,
     dy: np.ndarray,
+    dh_T: np.ndarray | None = None,
     *,
     truncate: int | None = None,
 ) -> tuple[RNNParams, np.ndarray]:
@@ -231,17 +204,25 @@ def bptt(
         What :func:`forward` returned.
     dy : ndarray, shape (B, T, O)
         dL/dy_t for every step, e.g. from :func:`rnnbook.mse_loss`.
+    dh_T : ndarray, shape (B, H), optional
+        dL/dh_T arriving from outside this sequence: the loss terms of a later chunk
+        of a longer sequence that this chunk's last state h_T fed (that chunk's
+        ``dh0``). Zeros by default. It joins the gradient that reaches h_T from
+        y_T, so backpropagating chunk 2, then chunk 1 with ``dh_T`` = chunk 2's
+        ``dh0``, gives exactly the gradient of the whole sequence.
     truncate : int, optional
         If given, the gradient of each loss term L_t flows back through at most
         `truncate` time steps (t, t-1, ..., t-truncate+1); older contributions
-        are dropped. ``None`` (or any value >= T) is full BPTT.
+        are dropped (`dh_T` is truncated with L_T's term). ``None`` (or any value
+        >= T) is full BPTT.
 
     Returns
     -------
     grads : RNNParams
         dL/dW_xh, dL/dW_hh, dL/db_h, dL/dW_hy, dL/db_y, same shapes as `params`.
     dh0 : ndarray, shape (B, H)
-        dL/dh_0, to carry the gradient into a previous chunk of a long sequence.
+        dL/dh_0: the gradient for a trainable initial state, for a finite-difference
+        check, or the `dh_T` of the previous chunk of a long sequence.
     """
     check_params(params)
     T, B, _ = cache.xs.shape
@@ -250,6 +231,8 @@ def bptt(
     dys = np.ascontiguousarray(dy.transpose(1, 0, 2))  # time-major (T, B, O)
 
     dh_out = _matmul(dys, params.W_hy)  # dL_t/dh_t through y_t only   (eq-dL-dh-direct)
+    if dh_T is not None:  # gradient from a later chunk, through h_T
+        dh_out[-1] += validate.float_array("dh_T", dh_T, (B, H), dtype=params.dtype)
     h = cache.hs[1:]  # h_1 .. h_T, for the tanh derivatives 1 - h_t^2
     if truncate is None or truncate >= T:
         dz, dh0 = _backward_full(params.W_hh, dh_out, h)
@@ -289,9 +272,10 @@ def _backward_full(
     dh_next = np.zeros((B, H), dtype=dh_out.dtype)  # dL/dh_T from later steps: none
     dtanh = np.empty((B, H), dtype=dh_out.dtype)  # 1 - h_t^2, one step at a time
     for t in reversed(range(T)):
-        dz[t] += dh_next  # total dL/dh_t = direct + from h_{t+1}  (eq-bptt-recurrence)
+        dz[t] += dh_next  # total dL/dh_t = direct + through h_{t+1}  (eq-bptt-recurrence)
         dz[t] *= _tanh_derivative(h[t], out=dtanh)  # dL/da_t      (eq-tanh-derivative)
-        np.matmul(dz[t], W_hh, out=dh_next)  # dL/dh_{t-1} = W_hh^T dz_t (eq-jacobian)
+        # the contribution J_t^T dL/dh_t = W_hh^T dz_t that h_{t-1} receives through h_t
+        np.matmul(dz[t], W_hh, out=dh_next)  # (eq-jacobian)
     return dz, dh_next
 
 
@@ -320,7 +304,12 @@ def _backward_truncated(
 
 
 def backward(
-    params: RNNParams, cache: ForwardCache, dy: np.ndarray, *, truncate: int | None = None
+    params: RNNParams,
+    cache: ForwardCache,
+    dy: np.ndarray,
+    dh_T: np.ndarray | None = None,
+    *,
+    truncate: int | None = None,
 ) -> RNNParams:
     """Gradients of the loss for all five parameters (see :func:`bptt`).
 
@@ -331,13 +320,15 @@ def backward(
         What :func:`forward` returned for these parameters.
     dy : ndarray, shape (B, T, O)
         dL/dy for every step.
+    dh_T : ndarray, shape (B, H), optional
+        dL/dh_T from a later chunk of a longer sequence (see :func:`bptt`).
     truncate : int, optional
-        Truncation length k of truncated BPTT; ``None`` means full BPTT.
+        Truncation length K of truncated BPTT; ``None`` means full BPTT.
 
     Returns
     -------
     RNNParams
         The gradients, same shapes and dtype as `params`.
     """
-    grads, _ = bptt(params, cache, dy, truncate=truncate)
+    grads, _ = bptt(params, cache, dy, dh_T, truncate=truncate)
     return grads

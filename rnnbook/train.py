@@ -1,8 +1,18 @@
-"""The training loop: minibatches, clipping, a history, and a divergence check."""
+"""One training loop for every model and loss: minibatches, clipping, a schedule,
+selection on validation, a history, and a divergence check.
+
+:func:`fit` trains any parameter dataclass (:class:`rnnbook.params.Params`): it finds
+the model's ``forward`` and ``backward`` with :func:`rnnbook.params.model_of`, and the
+loss is an argument (:func:`rnnbook.mse_loss` by default; :func:`rnnbook.recall_loss`
+scores the last step only). The data are either arrays, walked in shuffled minibatches
+epoch after epoch, or a *sampler* that draws a fresh minibatch for every step (the
+recall task: there is no fixed training set to overfit).
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,12 +20,17 @@ import numpy as np
 from . import validate
 from .clip import clip_grad_norm, global_norm
 from .loss import mse_loss
-from .optim import SGD, Adam
-from .rnn import RNNParams, backward, forward
+from .optim import SGD, Adam, Schedule
+from .params import Params, model_of
+
+#: A loss: ``loss(y, target) -> (value, dL/dy)``.
+Loss = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
+#: A sampler: ``sample(rng) -> (x, target)``, a fresh minibatch for one step.
+Sampler = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
 
 class DivergenceError(RuntimeError):
-    """Training produced a non-finite loss, gradient or parameter.
+    """Training produced a non-finite (or too large) loss, gradient or parameter.
 
     Attributes
     ----------
@@ -37,20 +52,30 @@ class History:
         Per epoch: the mean of the minibatch losses, each measured before its step.
     val_loss : list of float
         Per epoch: the validation loss after the epoch (empty without validation data).
+    step_loss : list of float
+        Per step: the minibatch loss before the step.
     grad_norm : list of float
         Per step: the global gradient norm before clipping.
     clipped : list of bool
         Per step: whether clipping rescaled the gradient.
+    lr : list of float
+        Per step: the learning rate used (the base rate times the schedule).
     steps_per_epoch : int
+    best_epoch : int
+        With ``select_best``: the epoch (1-based) whose parameters were kept, the one
+        with the lowest validation loss; otherwise the last epoch.
     seconds : float
         Wall time of the whole run.
     """
 
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)
     clipped: list[bool] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
     steps_per_epoch: int = 0
+    best_epoch: int = 0
     seconds: float = 0.0
 
     @property
@@ -59,61 +84,92 @@ class History:
         return float(np.mean(self.clipped)) if self.clipped else 0.0
 
 
-def evaluate(params: RNNParams, x: np.ndarray, target: np.ndarray) -> float:
-    """The mean squared error of the RNN's predictions for `x` against `target`."""
-    loss, _ = mse_loss(forward(params, x).y, target)
-    return loss
+def evaluate(params: Params, x: np.ndarray, target: np.ndarray, loss: Loss = mse_loss) -> float:
+    """The loss (by default the mean squared error) of the model's outputs for `x`."""
+    value, _ = loss(model_of(params).forward(params, x).y, target)
+    return value
 
 
 def _diverged(
-    epoch: int, step: int, what: str, value: float, optimizer, history: History, start: float
+    epoch: int, step: int, what: str, value: float, lr: float, history: History, start: float
 ) -> DivergenceError:
     error = DivergenceError(
         f"training diverged at epoch {epoch} (step {step}): {what} is {value}. "
         f"Try gradient clipping (clip_norm=1.0, say) or a smaller learning rate "
-        f"(lr is {optimizer.lr})."
+        f"(lr is {lr})."
     )
     history.seconds = time.perf_counter() - start
     error.history = history
     return error
 
 
+def _epochs_of_arrays(x: np.ndarray, target: np.ndarray, batch_size: int, rng):
+    """One epoch's minibatches of arrays: shuffled by `rng` (kept in order without it)."""
+    N = x.shape[0]
+    order = rng.permutation(N) if rng is not None else np.arange(N)
+    for first in range(0, N, batch_size):
+        batch = order[first : first + batch_size]
+        yield x[batch], target[batch]
+
+
 def fit(
-    params: RNNParams,
-    x: np.ndarray,
-    target: np.ndarray,
+    params: Params,
+    x: np.ndarray | Sampler,
+    target: np.ndarray | None = None,
     *,
     optimizer: SGD | Adam,
-    epochs: int,
+    epochs: int | None = None,
+    steps: int | None = None,
     batch_size: int | None = None,
+    loss: Loss = mse_loss,
     clip_norm: float | None = None,
+    schedule: Schedule | None = None,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
+    select_best: bool = False,
     truncate: int | None = None,
+    max_loss: float | None = None,
     rng: np.random.Generator | None = None,
 ) -> History:
-    """Train `params` in place on next-step prediction with the MSE loss.
+    """Train `params` in place: forward, loss, BPTT, clipping, an optimizer step.
 
     Parameters
     ----------
-    params : RNNParams
-        Updated in place.
-    x : ndarray, shape (N, T, D)
-        Training inputs.
-    target : ndarray, shape (N, T, O)
-        Training targets.
+    params : Params
+        Any model's parameters (:class:`rnnbook.RNNParams`, ...); updated in place.
+    x : ndarray, shape (N, T, D), or a sampler
+        Training inputs; or a function ``sample(rng) -> (x, target)`` that draws a
+        fresh minibatch for every step (see :func:`rnnbook.recall_batches`).
+    target : ndarray, optional
+        Training targets, as `loss` expects them (shape (N, T, O) for the MSE);
+        ``None`` with a sampler.
     optimizer : SGD or Adam
+        Its ``lr`` is the base rate that `schedule` multiplies.
     epochs : int
-        Passes over the training set.
+        Passes over the arrays. With a sampler: how many times to record the
+        training loss (and the validation loss), every ``steps // epochs`` steps
+        (default 1, at the end).
+    steps : int
+        With a sampler only: the number of updates.
     batch_size : int, optional
-        Sequences per step; ``None`` means the whole set (full-batch).
+        Sequences per step with arrays; ``None`` means the whole set (full-batch).
+    loss : callable
+        ``loss(y, target) -> (value, dL/dy)``; :func:`rnnbook.mse_loss` by default.
     clip_norm : float, optional
         If given, clip the global gradient norm to this value (eq-clip-norm).
+    schedule : Schedule, optional
+        Learning-rate factor per step, e.g. ``rb.cosine_decay(warmup=100)``.
     validation : (x_val, target_val), optional
-        Evaluated after every epoch.
+        Evaluated with `loss` after every epoch.
+    select_best : bool
+        Keep the parameters of the epoch with the lowest validation loss (needs
+        `validation`): model selection on the validation split, never the test split.
     truncate : int, optional
-        Truncated BPTT length, passed to :func:`rnnbook.backward`.
+        Truncated BPTT length, passed to the model's ``backward``.
+    max_loss : float, optional
+        Also stop (raise :class:`DivergenceError`) when a minibatch loss exceeds this.
     rng : numpy.random.Generator, optional
-        Shuffles the sequences every epoch; ``None`` keeps their order.
+        Shuffles the sequences every epoch (``None`` keeps their order); required
+        with a sampler, which draws from it.
 
     Returns
     -------
@@ -122,50 +178,97 @@ def fit(
     Raises
     ------
     DivergenceError
-        As soon as the loss, the gradient norm or a parameter stops being finite,
-        naming the epoch and step; its ``history`` holds what was recorded so far.
+        As soon as the loss, the gradient norm or a parameter stops being finite (or
+        the loss exceeds `max_loss`), naming the epoch and step; its ``history``
+        holds what was recorded so far.
     """
-    epochs = validate.size("epochs", epochs)
-    N = x.shape[0] if isinstance(x, np.ndarray) else 0
-    batch_size = N if batch_size is None else validate.size("batch_size", batch_size)
+    model = model_of(params)
     if clip_norm is not None:
         validate.positive("clip_norm", clip_norm)
+    if max_loss is not None:
+        validate.positive("max_loss", max_loss)
     if rng is not None:
         validate.generator("rng", rng)
-    forward(params, x[:1])  # validates params and x once, cheaply
-    validate.float_array("target", target, (N, x.shape[1], params.output_size), dtype=params.dtype)
+    if select_best and validation is None:
+        raise ValueError("select_best: expected validation data to select on, got none")
+    if schedule is not None and not isinstance(schedule, Schedule):
+        raise ValueError(f"schedule: expected an rnnbook Schedule, got {type(schedule).__name__}")
 
-    history = History(steps_per_epoch=-(-N // batch_size))
+    if callable(x):
+        if target is not None:
+            raise ValueError("target: expected None with a sampler (it draws the targets)")
+        if rng is None:
+            raise ValueError("rng: a sampler needs a numpy.random.Generator to draw from")
+        steps = validate.size("steps", steps)
+        epochs = 1 if epochs is None else validate.size("epochs", epochs)
+        if epochs > steps:
+            raise ValueError(f"epochs: expected at most steps = {steps}, got {epochs}")
+        per_epoch = [steps // epochs + (e < steps % epochs) for e in range(epochs)]
+        sampler = x
+
+        def epoch_batches(epoch: int):
+            return (sampler(rng) for _ in range(per_epoch[epoch - 1]))
+
+    else:
+        if steps is not None:
+            raise ValueError("steps: only with a sampler; with arrays, give epochs")
+        epochs = validate.size("epochs", epochs)
+        N = x.shape[0] if isinstance(x, np.ndarray) else 0
+        batch_size = N if batch_size is None else validate.size("batch_size", batch_size)
+        model.forward(params, x[:1])  # validates params and x once, cheaply
+        if target is None:
+            raise ValueError("target: expected the training targets with array inputs")
+        per_epoch = [-(-N // batch_size)] * epochs
+
+        def epoch_batches(epoch: int):
+            return _epochs_of_arrays(x, target, batch_size, rng)
+
+    options = {} if truncate is None else {"truncate": truncate}
+    total = sum(per_epoch)
+    base_lr = optimizer.lr
+    history = History(steps_per_epoch=per_epoch[0])
+    best, best_val = None, np.inf
     start = time.perf_counter()
     step = 0
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(1, epochs + 1):
-            order = rng.permutation(N) if rng is not None else np.arange(N)
-            losses = []
-            for first in range(0, N, batch_size):
-                step += 1
-                batch = order[first : first + batch_size]
-                cache = forward(params, x[batch])
-                loss, dy = mse_loss(cache.y, target[batch])
-                grads = backward(params, cache, dy, truncate=truncate)
-                if clip_norm is None:
-                    norm = global_norm(grads)
-                else:
-                    grads, norm = clip_grad_norm(grads, clip_norm)
-                if not np.isfinite(loss):
-                    raise _diverged(epoch, step, "the loss", loss, optimizer, history, start)
-                if not np.isfinite(norm):
-                    raise _diverged(
-                        epoch, step, "the gradient norm", norm, optimizer, history, start
-                    )
-                optimizer.step(params, grads)
-                if not np.isfinite(global_norm(params)):
-                    raise _diverged(epoch, step, "a parameter", np.inf, optimizer, history, start)
-                losses.append(loss)
-                history.grad_norm.append(norm)
-                history.clipped.append(clip_norm is not None and norm > clip_norm)
-            history.train_loss.append(float(np.mean(losses)))
-            if validation is not None:
-                history.val_loss.append(evaluate(params, *validation))
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(1, epochs + 1):
+                losses = []
+                for xb, tb in epoch_batches(epoch):
+                    step += 1
+                    lr = base_lr * (1.0 if schedule is None else schedule(step, total))
+                    cache = model.forward(params, xb)
+                    value, dy = loss(cache.y, tb)
+                    grads = model.backward(params, cache, dy, **options)
+                    if clip_norm is None:
+                        norm = global_norm(grads)
+                    else:
+                        grads, norm = clip_grad_norm(grads, clip_norm)
+                    if not np.isfinite(value) or (max_loss is not None and value > max_loss):
+                        raise _diverged(epoch, step, "the loss", value, lr, history, start)
+                    if not np.isfinite(norm):
+                        raise _diverged(epoch, step, "the gradient norm", norm, lr, history, start)
+                    optimizer.lr = lr
+                    optimizer.step(params, grads)
+                    if not np.isfinite(global_norm(params)):
+                        raise _diverged(epoch, step, "a parameter", np.inf, lr, history, start)
+                    losses.append(value)
+                    history.step_loss.append(value)
+                    history.grad_norm.append(norm)
+                    history.clipped.append(clip_norm is not None and norm > clip_norm)
+                    history.lr.append(lr)
+                history.train_loss.append(float(np.mean(losses)))
+                history.best_epoch = epoch
+                if validation is not None:
+                    history.val_loss.append(evaluate(params, *validation, loss=loss))
+                    if select_best and history.val_loss[-1] < best_val:
+                        best, best_val = params.copy(), history.val_loss[-1]
+                        best_epoch = epoch
+    finally:
+        optimizer.lr = base_lr
+    if select_best and best is not None:
+        for (_, p), (_, b) in zip(params.items(), best.items()):
+            p[...] = b
+        history.best_epoch = best_epoch
     history.seconds = time.perf_counter() - start
     return history

@@ -244,14 +244,18 @@ def test_recall_loss_gradient_matches_finite_differences(rng):
         rb.recall_loss(y, np.zeros((3, 2)))
 
 
-def test_fit_recall_learns_a_short_lag_and_is_reproducible():
+def recall_fit(p, lag, rng, **options):
+    return rb.fit(p, rb.recall_batches(lag), loss=rb.recall_loss, rng=rng, **options)
+
+
+def test_fit_on_recall_batches_learns_a_short_lag_and_is_reproducible():
     def run(seed):
         rng = np.random.default_rng(seed)
         p = rb.init_params(1, 8, 1, rng=rng)
         before = rb.recall_score(p, rb.recall_task(200, 2, rng=np.random.default_rng(9)))
-        losses = rb.fit_recall(p, 2, optimizer=rb.Adam(0.02), steps=150, rng=rng)
+        history = recall_fit(p, 2, rng, optimizer=rb.Adam(0.02), steps=150)
         after = rb.recall_score(p, rb.recall_task(200, 2, rng=np.random.default_rng(9)))
-        return before, after, losses
+        return before, after, np.array(history.step_loss)
 
     before, after, losses = run(0)
     assert losses.shape == (150,) and np.isfinite(losses).all()
@@ -259,11 +263,13 @@ def test_fit_recall_learns_a_short_lag_and_is_reproducible():
     np.testing.assert_array_equal(losses, run(0)[2])
 
 
-def test_fit_recall_stops_at_divergence():
+def test_fit_on_recall_batches_stops_at_divergence():
     rng = np.random.default_rng(0)
     p = rb.init_params(1, 4, 1, rng=rng)
-    losses = rb.fit_recall(p, 3, optimizer=rb.SGD(1e10), steps=20, rng=rng)
-    assert np.isnan(losses[-1]) and np.isfinite(losses[0])
+    with pytest.raises(rb.DivergenceError, match="diverged") as error:
+        recall_fit(p, 3, rng, optimizer=rb.SGD(1e10), steps=20)
+    losses = error.value.history.step_loss
+    assert 0 < len(losses) < 20 and np.isfinite(losses).all()
 
 
 @pytest.mark.parametrize("k", [None, 1, 2, 4, 7, 20])

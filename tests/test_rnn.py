@@ -152,3 +152,41 @@ def test_params_helpers(rng):
     q = p.copy()
     q.W_hh[0, 0] += 1
     assert p.W_hh[0, 0] != q.W_hh[0, 0]
+
+
+@pytest.mark.parametrize("cuts", [[4], [1], [8], [2, 5], [1, 2, 3, 7], [3, 3, 6]])
+def test_chunks_chained_with_dh_T_give_the_whole_sequence_gradient(rng, cuts):
+    """Backpropagating the last chunk first, each earlier chunk with dh_T = the later
+    chunk's dh0, sums to exactly the gradient of the whole sequence (and its dh0)."""
+    p, x, target, h0 = make_problem(rng, B=3, T=9, D=2, H=4, O=2)
+    whole = rb.forward(p, x, h0)
+    _, dy = rb.mse_loss(whole.y, target)  # one loss over all 9 steps
+    expected, expected_dh0 = rb.bptt(p, whole, dy)
+
+    bounds = [0, *sorted(set(cuts)), 9]
+    caches, h = [], h0
+    for a, b in zip(bounds, bounds[1:]):  # forward chunk by chunk, carrying h_T
+        caches.append(rb.forward(p, x[:, a:b], h))
+        h = caches[-1].h[:, -1]
+    total, dh_T = p.zeros_like(), None
+    for (a, b), cache in reversed(list(zip(zip(bounds, bounds[1:]), caches))):
+        grads, dh_T = rb.bptt(p, cache, dy[:, a:b], dh_T)
+        for (_, g), (_, s) in zip(grads.items(), total.items()):
+            s += g
+    for name, g in expected.items():
+        np.testing.assert_allclose(getattr(total, name), g, rtol=0, atol=1e-12, err_msg=name)
+    np.testing.assert_allclose(dh_T, expected_dh0, rtol=0, atol=1e-12)
+
+
+def test_dh_T_is_dropped_or_kept_as_asked(rng):
+    """Without dh_T the chunk's gradient misses the later chunk's part (the usual, biased
+    choice of truncated BPTT over chunks); backward() accepts dh_T as bptt() does."""
+    p, x, target, h0 = make_problem(rng, B=2, T=6, D=2, H=3, O=2)
+    cache = rb.forward(p, x, h0)
+    _, dy = rb.mse_loss(cache.y, target)
+    dh_T = rng.normal(size=(2, 3))
+    with_T = rb.backward(p, cache, dy, dh_T)
+    assert not np.allclose(with_T.W_hh, rb.backward(p, cache, dy).W_hh)
+    np.testing.assert_array_equal(with_T.W_hh, rb.bptt(p, cache, dy, dh_T)[0].W_hh)
+    with pytest.raises(ValueError, match="dh_T"):
+        rb.bptt(p, cache, dy, np.zeros((2, 4)))
