@@ -91,7 +91,7 @@ class Adam:
 class Schedule:
     """A learning-rate schedule: the factor that multiplies the base rate at each step.
 
-    Step s = 1..n of a run of n steps gets the rate ``lr * schedule(s, n)``:
+    Step s = 1..n of a run of n steps gets the rate ``lr * schedule(s, n)``::
 
         linear warm-up:  s / w                                   for s <= w      (eq-warmup)
         then constant:   1,  or cosine decay to `final`:

@@ -23,9 +23,9 @@ from .loss import mse_loss
 from .optim import SGD, Adam, Schedule
 from .params import Params, model_of
 
-#: A loss: ``loss(y, target) -> (value, dL/dy)``.
+# A loss: ``loss(y, target) -> (value, dL/dy)``.
 Loss = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
-#: A sampler: ``sample(rng) -> (x, target)``, a fresh minibatch for one step.
+# A sampler: ``sample(rng) -> (x, target)``, a fresh minibatch for one step.
 Sampler = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
 
