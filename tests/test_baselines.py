@@ -240,7 +240,7 @@ def test_exact_bayes_matches_quadrature_under_the_ring_prior():
     task = {**rb.data.BOOK_TASK, "noise": 0.3}
     data = rb.book_task(np.random.default_rng(4), n=3, length=5, noise=0.3)
     exact = rb.bayes_exact_predict(
-        data.x, task, rng=np.random.default_rng(0), samples=40_000, n_freqs=8
+        data.x, task, rng=np.random.default_rng(0), samples=100_000, n_freqs=8
     )
     gaussian = rb.bayes_predict(data.x, rb.sine_prior(task, n_freqs=8))
     for i in range(3):
