@@ -15,10 +15,11 @@ chapter of the book runs this code at build time.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import analysis, notebook, plots
+from . import analysis, notebook, plots, reference
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
+    chunked_bptt,
     geometric_rate,
     grad_norm_vs_lag,
     hidden_pca,
@@ -26,6 +27,7 @@ from .analysis import (
     jacobian_product,
     last_step_gradients,
     local_jacobians,
+    peak_memory,
     power_norms,
     recall_score,
 )
@@ -119,6 +121,9 @@ __all__ = [
     "analysis",
     "notebook",
     "plots",
+    "reference",
+    "chunked_bptt",
+    "peak_memory",
     "Adam",
     "DivergenceError",
     "ForwardCache",
