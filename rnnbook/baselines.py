@@ -85,7 +85,9 @@ def fit_ar(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
     y = validate.float_array("y", y, x.shape, dtype=x.dtype)
     T = x.shape[1]
     if k > T:
-        raise ValueError(f"k: expected at most the length T = {T}, got {k}")
+        raise ValueError(
+            f"k: expected at most the sequence length {T}, got {k}"
+        )  # fmt: skip
     coefs = np.zeros((k, k + 1), dtype=x.dtype)
     for j in range(1, k + 1):
         columns = [*range(j), k]  # j lags and the intercept
