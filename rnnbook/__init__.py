@@ -31,6 +31,15 @@ from .analysis import (
     power_norms,
     recall_score,
 )
+from .baselines import (
+    SinePrior,
+    bayes_exact_predict,
+    bayes_forecast,
+    bayes_predict,
+    fit_linear,
+    predict_linear,
+    sine_prior,
+)
 from .clip import clip_grad_norm, clip_grad_value, global_norm
 from .data import (
     RecallTask,
@@ -59,6 +68,7 @@ from .experiment import (
     mean_and_se,
     over_seeds,
     paired_difference,
+    sequence_mse,
     step_mse,
     summarize,
     train_run,
@@ -79,6 +89,7 @@ from .optim import SGD, Adam, Schedule, cosine_decay, linear_warmup
 from .params import Params, model_of
 from .rnn import ForwardCache, RNNParams, backward, bptt, forward
 from .train import DivergenceError, History, evaluate, fit
+from .window import WindowParams, init_window, window_features
 
 try:
     __version__ = version("rnnbook")
@@ -86,6 +97,17 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "SinePrior",
+    "bayes_exact_predict",
+    "bayes_forecast",
+    "bayes_predict",
+    "fit_linear",
+    "predict_linear",
+    "sine_prior",
+    "sequence_mse",
+    "WindowParams",
+    "init_window",
+    "window_features",
     "linear_warmup",
     "cosine_decay",
     "Schedule",
