@@ -15,7 +15,7 @@ chapter of the book runs this code at build time.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import analysis, notebook, plots, reference
+from . import analysis, interactive, notebook, plots, reference
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
@@ -119,6 +119,7 @@ __all__ = [
     "recall_batches",
     "fresh_test",
     "analysis",
+    "interactive",
     "notebook",
     "plots",
     "reference",
