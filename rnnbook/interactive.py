@@ -44,7 +44,7 @@ import numpy as np
 from . import plots, validate
 from .analysis import geometric_rate, grad_norm_vs_lag
 from .data import book_task, sine_waves
-from .init import init_params, largest_singular_value, spectral_radius
+from .init import critical_gain, init_params, largest_singular_value, mean_field, spectral_radius
 from .loss import recall_loss
 from .rnn import RNNParams, backward, forward
 
@@ -88,9 +88,9 @@ def text_runs(text: str) -> list[list[str]]:
 
     Outside ``$...$`` the text is plain; inside, a subset of TeX that matplotlib's mathtext
     draws as well: Latin letters (italic), digits and punctuation, ``_`` and ``^`` with one
-    character or a ``{group}`` (one level), Greek letters and a few symbols (``\\sigma``,
-    ``\\Delta``, ``\\|``, ``\\partial``, ``\\cdot``, ``\\leq``, ...), the words ``\\max``,
-    ``\\tanh``, ... and ``\\mathrm{...}`` (upright).
+    character or a ``{group}`` (one level), ``\\sqrt``, Greek letters and a few symbols
+    (``\\sigma``, ``\\Delta``, ``\\|``, ``\\partial``, ``\\cdot``, ``\\leq``, ...), the
+    words ``\\max``, ``\\tanh``, ... and ``\\mathrm{...}`` (upright).
 
     Parameters
     ----------
@@ -184,6 +184,10 @@ def _math(s: str, runs: list[list[str]], shift: str, text: str, upright: bool = 
                     raise ValueError(f"text: \\{name} needs a {{group}} in {text!r}")
                 inner, i = _group(s, i, text)
                 _math(inner, runs, shift, text, upright=True)
+            elif name == "sqrt":
+                inner, i = _atom(s, i, text)
+                _append(runs, "√", shift)
+                _math(inner, runs, shift, text, upright)
             elif name in _WORDS:
                 _append(runs, name, shift)
             elif name in _SYMBOLS:
@@ -1409,7 +1413,9 @@ def gain_data(
         ``gain`` (G,); ``real``, ``imag`` (G, seeds * H): the eigenvalues; ``rho``,
         ``sigma_max`` (G,): means over the seeds; ``rho_seeds`` (G, seeds); ``rate`` (G,): the
         median over the runs of the fitted per-step factor; ``lag100`` (G,): the median ratio
-        at the last lag; ``runs``.
+        at the last lag; ``mean_field`` (G,): the mean-field factor sqrt(chi) of
+        ``rb.mean_field`` for these inputs' variance ``input_variance``, and
+        ``critical_gain``, where it is 1 (``rb.critical_gain``); ``runs``.
     """
     gains = [validate.positive("gains", float(g)) for g in gains]
     seeds = [validate.size("seeds", s, minimum=0) for s in seeds]
@@ -1435,7 +1441,14 @@ def gain_data(
         out["rate"].append(np.median(geometric_rate(ratios, start=fit_start)))
         out["lag100"].append(np.median(ratios[:, -1]))
     result = {k: np.array(v) for k, v in out.items()}
-    result.update(gain=np.array(gains), runs=np.array(len(seeds) * n_sequences))
+    # Mean field for a wide network with these inputs: Var(W_xh) E[x^2] per unit, Xavier's
+    # Var(W_xh) = 2 / (H + 1) for one input.
+    c = 2 / (hidden_size + 1) * float(np.mean(task.x**2))
+    result.update(
+        gain=np.array(gains), runs=np.array(len(seeds) * n_sequences),
+        mean_field=np.array([np.sqrt(mean_field(g, c)[1]) for g in gains]),  # sqrt(chi)
+        critical_gain=np.array(critical_gain(c)), input_variance=np.array(c),
+    )  # fmt: skip
     return result
 
 
@@ -1461,13 +1474,15 @@ def gain_figure(
             "disc_x": g * np.cos(angle), "disc_y": g * np.sin(angle),
             "now_gain": [g], "now_rate": [d["rate"][i]], "now_rho": [d["rho"][i]],
             "description": (
-                f"Gain g = {g:.2f}: the {seeds * H} eigenvalues of the {seeds} matrices fill "
-                f"the disc of radius g (circular law); spectral radius {d['rho'][i]:.2f} on "
+                f"Gain g = {g:.2f}: the {seeds * H} eigenvalues of the {seeds} matrices spread "
+                f"over about the disc of radius g (the circular law's limit); spectral radius {d['rho'][i]:.2f} on "
                 f"average ({_range(d['rho_seeds'][i])} over the seeds), largest singular value "
                 f"{d['sigma_max'][i]:.2f}. The tanh network's gradient changes by a factor "
                 f"{d['rate'][i]:.2f} per step "
                 + ("(it shrinks)" if d["rate"][i] < 0.99 else "(it grows)" if d["rate"][i] > 1.01
                    else "(about constant)")
+                + f", mean field predicts {d['mean_field'][i]:.2f} (edge of chaos at g* = "
+                f"{float(d['critical_gain']):.2f})"
                 + f"; at lag {options.get('length', 100)} it is {_sci(d['lag100'][i])} of its "
                 "size at the last step (median of the runs)."
             ),
@@ -1487,6 +1502,8 @@ def gain_figure(
         Panel(
             [line("gain", "rho", color="blue", label=r"$\rho(g W_{hh})$ (linear network)"),
              line("gain", "rate", color="orange", label=r"$\tanh$ network, measured"),
+             line("gain", "mean_field", color="green", dash="dashed",
+                  label=r"mean field $\sqrt{\chi}$"),
              hline(1.0, color=GREY, width=1.0, dash="dashed"),
              points("now_gain", "now_rho", color="blue", size=8),
              points("now_gain", "now_rate", color="orange", size=8)],
@@ -1509,7 +1526,8 @@ def gain_figure(
             "gain": d["gain"],
             "rho": d["rho"],
             "rate": d["rate"],
-        },  # fmt: skip
+            "mean_field": d["mean_field"],
+        },
         label=(
             f"Left: the eigenvalues of the default W_hh of {seeds} seeds (H = {H}) multiplied by "
             "the chosen gain g, in the complex plane, with the unit circle and the circle of "
