@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import validate
-from .clip import clip_grad_norm, global_norm
+from .clip import clip_grad_norm_, global_norm
 from .loss import mse_loss
 from .optim import SGD, Adam, Schedule
 from .params import Params, model_of
@@ -110,6 +110,13 @@ def _epochs_of_arrays(x: np.ndarray, target: np.ndarray, batch_size: int, rng):
     for first in range(0, N, batch_size):
         batch = order[first : first + batch_size]
         yield x[batch], target[batch]
+
+
+def _finite(x: np.ndarray, target=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, target)``, after checking that real-valued inputs `x` are finite."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise ValueError("x: expected finite values, got NaN or inf")
+    return x, target
 
 
 def fit(
@@ -207,7 +214,7 @@ def fit(
         sampler = x
 
         def epoch_batches(epoch: int):
-            return (sampler(rng) for _ in range(per_epoch[epoch - 1]))
+            return (_finite(*sampler(rng)) for _ in range(per_epoch[epoch - 1]))
 
     else:
         if steps is not None:
@@ -215,7 +222,8 @@ def fit(
         epochs = validate.size("epochs", epochs)
         N = x.shape[0] if isinstance(x, np.ndarray) else 0
         batch_size = N if batch_size is None else validate.size("batch_size", batch_size)
-        model.forward(params, x[:1])  # validates params and x once, cheaply
+        _finite(x)  # the values of x, once
+        model.forward(params, x[:1])  # params, and the shape and dtype of x, once
         if target is None:
             raise ValueError("target: expected the training targets with array inputs")
         per_epoch = [-(-N // batch_size)] * epochs
@@ -223,6 +231,9 @@ def fit(
         def epoch_batches(epoch: int):
             return _epochs_of_arrays(x, target, batch_size, rng)
 
+    # The fast path: a model that offers a workspace (buffers reused from step to step,
+    # see rnnbook.rnn.Workspace) is run through it, any other through its functions.
+    cell = model.make_workspace(params) if hasattr(model, "make_workspace") else model
     options = {} if truncate is None else {"truncate": truncate}
     total = sum(per_epoch)
     base_lr = optimizer.lr
@@ -237,13 +248,13 @@ def fit(
                 for xb, tb in epoch_batches(epoch):
                     step += 1
                     lr = base_lr * (1.0 if schedule is None else schedule(step, total))
-                    cache = model.forward(params, xb)
+                    cache = cell.forward(params, xb)
                     value, dy = loss(cache.y, tb)
-                    grads = model.backward(params, cache, dy, **options)
+                    grads = cell.backward(params, cache, dy, **options)
                     if clip_norm is None:
                         norm = global_norm(grads)
                     else:
-                        grads, norm = clip_grad_norm(grads, clip_norm)
+                        norm = clip_grad_norm_(grads, clip_norm)  # in place
                     if not np.isfinite(value) or (max_loss is not None and value > max_loss):
                         raise _diverged(epoch, step, "the loss", value, lr, history, start)
                     if not np.isfinite(norm):
