@@ -100,18 +100,18 @@ class ForwardCache:
     blocks : ndarray, shape (T + 1, H + 1 + D, B)
         ``blocks[s]`` is the column block [h_s; 1; x_{s+1}] of step s + 1, one column per
         sequence (``blocks[T]`` holds [h_T; 1; 0]).
-    outputs : ndarray, shape (T, O, B)
-        ``outputs[s]`` is y_{s+1}, one column per sequence.
+    y : ndarray, shape (B, T, O)
+        The outputs y_1..y_T, batch-first (what the loss reads).
     hidden_size : int
         H, where the states end in each block.
 
-    The familiar arrays are views of these (no copies): batch-first ``h`` (B, T, H),
-    ``y`` (B, T, O) and ``h0`` (B, H), and time-major ``hs`` (T + 1, B, H), ``xs``
-    (T, B, D) and ``ys`` (T, B, O).
+    The familiar arrays are views of these (no copies): batch-first ``h`` (B, T, H) and
+    ``h0`` (B, H), and time-major ``hs`` (T + 1, B, H), ``xs`` (T, B, D) and ``ys``
+    (T, B, O).
     """
 
     blocks: np.ndarray
-    outputs: np.ndarray
+    y: np.ndarray
     hidden_size: int
 
     @property
@@ -127,17 +127,12 @@ class ForwardCache:
     @property
     def ys(self) -> np.ndarray:
         """The outputs y_1..y_T, time-major view of shape (T, B, O)."""
-        return self.outputs.transpose(0, 2, 1)
+        return self.y.transpose(1, 0, 2)
 
     @property
     def h(self) -> np.ndarray:
         """Hidden states h_1..h_T, batch-first view of shape (B, T, H)."""
         return self.blocks[1:, : self.hidden_size].transpose(2, 0, 1)
-
-    @property
-    def y(self) -> np.ndarray:
-        """Outputs y_1..y_T, batch-first view of shape (B, T, O)."""
-        return self.outputs.transpose(2, 0, 1)
 
     @property
     def h0(self) -> np.ndarray:
@@ -226,7 +221,7 @@ def bptt(
     check_params(params)
     if not isinstance(cache, ForwardCache):
         raise ValueError(f"cache: expected rnnbook.ForwardCache, got {type(cache).__name__}")
-    B, T = cache.outputs.shape[2], cache.outputs.shape[0]
+    B, T = cache.blocks.shape[2], cache.blocks.shape[0] - 1
     H, O = params.hidden_size, params.output_size
     if cache.blocks.shape[1:] != (H + 1 + params.input_size, B) or cache.hidden_size != H:
         raise ValueError(
@@ -331,8 +326,9 @@ class Workspace:
         W_a, W_out = self.W_a, self.W_out
         W_a[:, :H], W_a[:, H], W_a[:, H + 1 :] = params.W_hh, params.b_h, params.W_xh
         W_out[:, :H], W_out[:, H] = params.W_hy, params.b_y
-        _forward_steps(W_a, buffers.steps, buffers.states)
-        np.matmul(W_out, z[1:, : H + 1], out=buffers.outputs)  # W_hy h_t + b_y (eq-output)
+        _forward_steps(buffers.product, W_a, buffers.steps, buffers.states)
+        y = np.matmul(W_out, z[1:, : H + 1], out=buffers.outputs)  # W_hy h_t + b_y (eq-output)
+        buffers.y[...] = y.transpose(2, 0, 1)  # batch-first and contiguous, for the loss
         return buffers.cache
 
     def bptt(
@@ -359,10 +355,13 @@ class Workspace:
         g[1:, H:] = dy.transpose(1, 2, 0)  # dy_s into block s, one column per sequence
         W_back = self.W_back
         W_back[:, :H], W_back[:, H:] = params.W_hh.T, params.W_hy.T
-        _tanh_derivative(z[1:, :H], out=buffers.dtanh)  # all steps at once (eq-tanh-derivative)
         dh_T = None if dh_T is None else dh_T.T
-        if truncate is None or truncate >= T:
-            dh0 = _backward_full(W_back, buffers, dh_T)
+        full = truncate is None or truncate >= T
+        if buffers.small or not full:  # 1 - h_t^2 for all steps at once (eq-tanh-derivative)
+            _tanh_derivative(z[1:, :H], out=buffers.dtanh)
+        if full:
+            states = None if buffers.small else list(z[1:, :H])  # h_1..h_T
+            dh0 = _backward_full(W_back, buffers, states, dh_T)
         else:
             dh0 = _backward_truncated(W_back, buffers, dh_T, truncate)
         _sum_of_products(g, z, buffers)  # (eq-param-grads)
@@ -390,10 +389,12 @@ class _ForwardBuffers:
         self.blocks = np.empty((T + 1, H + 1 + D, B), ws.dtype)
         self.blocks[:, H] = 1.0  # the row of ones that multiplies b_h and b_y
         self.blocks[T, H + 1 :] = 0.0  # no x_{T+1}
-        self.outputs = np.empty((T, O, B), ws.dtype)
+        self.outputs = np.empty((T, O, B), ws.dtype)  # y_{s+1}, feature-major
+        self.y = np.empty((B, T, O), ws.dtype)
+        self.product = _product_for(H * B)
         self.steps = list(self.blocks)  # [h_s; 1; x_{s+1}], s = 0..T
         self.states = list(self.blocks[:, :H])  # h_s, s = 0..T
-        self.cache = ForwardCache(self.blocks, self.outputs, H)
+        self.cache = ForwardCache(self.blocks, self.y, H)
 
 
 class _BackwardBuffers:
@@ -405,7 +406,10 @@ class _BackwardBuffers:
         self.blocks = np.empty((T + 1, H + O, B), dtype)
         self.blocks[T, :H] = 0.0  # dz_{T+1} = 0: no step after T
         self.blocks[0, H:] = 0.0  # dy_0 = 0: h_0 has no output
-        self.dtanh = np.empty((T, H, B), dtype)
+        self.small = H * B <= SMALL_BLOCK
+        self.product = _product_for(H * B)
+        self.dtanh = np.empty((T, H, B), dtype)  # 1 - h_{s+1}^2, all steps at once
+        self.dtanh_step = np.empty((H, B), dtype)  # ... or one step at a time
         self.dh = np.empty((H, B), dtype)
         self.steps = list(self.blocks)  # [dz_{s+1}; dy_s], s = 0..T
         self.dz = list(self.blocks[:, :H])  # dz_{s+1}, s = 0..T
@@ -422,15 +426,28 @@ class _BackwardBuffers:
         )
 
 
-def _forward_steps(W_a: np.ndarray, steps: list, states: list) -> None:
+# A step's block of at most this many numbers (H B) fits in the L1 cache (32 KiB in
+# float64): then the cost of each NumPy call outweighs the memory traffic, otherwise the
+# traffic outweighs the calls. The appendix "Performance" measures both sides.
+SMALL_BLOCK = 4096
+
+
+def _product_for(block: int):
+    """The matrix product for blocks of `block` numbers: ``np.dot`` costs less per call,
+    ``np.matmul`` does not clear its output before writing it."""
+    return np.dot if block <= SMALL_BLOCK else np.matmul
+
+
+def _forward_steps(product, W_a: np.ndarray, steps: list, states: list) -> None:
     """The forward recurrence: h_{s+1} = tanh(W_a [h_s; 1; x_{s+1}]) for s = 0..T-1.
 
     `steps` are the blocks [h_s; 1; x_{s+1}] (H + 1 + D, B) and `states` their first H
-    rows, h_s (H, B); each new state is written into the next block.
+    rows, h_s (H, B); each new state is written into the next block. `product` is
+    ``np.dot`` or ``np.matmul`` (see ``_product_for``).
     """
-    dot, tanh = np.dot, np.tanh
+    tanh = np.tanh
     for z_s, h_next in zip(steps, states[1:]):
-        dot(W_a, z_s, h_next)  # W_hh h_s + b_h + W_xh x_{s+1}   (eq-preactivation)
+        product(W_a, z_s, h_next)  # W_hh h_s + b_h + W_xh x_{s+1}   (eq-preactivation)
         tanh(h_next, h_next)  # (eq-hidden-state)
 
 
@@ -441,26 +458,32 @@ def _tanh_derivative(h: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
 
 
 def _backward_full(
-    W_back: np.ndarray, buffers: _BackwardBuffers, dh_T: np.ndarray | None
+    W_back: np.ndarray,
+    buffers: _BackwardBuffers,
+    states: list | None,
+    dh_T: np.ndarray | None,
 ) -> np.ndarray:
     """The backward recurrence over all T steps; returns dL/dh_0, shape (H, B).
 
     Block s + 1 holds [dz_{s+2}; dy_{s+1}], so ``W_back @ block`` with
     W_back = [W_hh^T | W_hy^T] is the total dL/dh_{s+1}: what flows back from step s + 2
-    plus the immediate partial through y_{s+1}. Times 1 - h_{s+1}^2 it is dz_{s+1}, which
-    goes into block s, ready for the next product.
+    plus the immediate partial through y_{s+1} (dz_{T+1} = 0). Times 1 - h_{s+1}^2 it is
+    dz_{s+1}, which goes into block s, ready for the next product. With `states`
+    (h_1..h_T, for large blocks) 1 - h^2 is formed step by step, while it is in cache;
+    without, it is in ``buffers.dtanh`` already.
     """
-    steps, dz, dtanh, dh = buffers.steps, buffers.dz, buffers.dtanh_steps, buffers.dh
-    dot, multiply = np.dot, np.multiply
-    last = len(dtanh) - 1
-    dot(W_back, steps[last + 1], dh)  # dL/dh_T through y_T only (eq-dL-dh-direct)
-    if dh_T is not None:
-        dh += dh_T  # ... and from a later chunk, through h_T
-    multiply(dh, dtanh[last], dz[last])  # dz_T = dL/da_T   (eq-tanh-derivative)
-    for s in range(last - 1, -1, -1):
-        dot(W_back, steps[s + 1], dh)  # dL/dh_{s+1}   (eq-bptt-recurrence)
-        multiply(dh, dtanh[s], dz[s])  # dz_{s+1}   (eq-tanh-derivative)
-    return dot(W_back, steps[0])  # dL/dh_0 = W_hh^T dz_1, as dy_0 = 0   (eq-jacobian)
+    steps, dz, dh, product = buffers.steps, buffers.dz, buffers.dh, buffers.product
+    multiply, T = np.multiply, len(dz) - 1
+    for s in range(T - 1, -1, -1):
+        product(W_back, steps[s + 1], dh)  # dL/dh_{s+1}   (eq-bptt-recurrence)
+        if s == T - 1 and dh_T is not None:
+            dh += dh_T  # from a later chunk, through h_T
+        if states is None:
+            dtanh = buffers.dtanh_steps[s]
+        else:  # (eq-tanh-derivative)
+            dtanh = _tanh_derivative(states[s], out=buffers.dtanh_step)
+        multiply(dh, dtanh, dz[s])  # dz_{s+1} = dL/da_{s+1}   (eq-tanh-derivative)
+    return product(W_back, steps[0])  # dL/dh_0 = W_hh^T dz_1, as dy_0 = 0   (eq-jacobian)
 
 
 def _backward_truncated(

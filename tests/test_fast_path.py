@@ -57,6 +57,22 @@ def test_workspace_agrees_with_the_public_functions(rng, shape, truncate, with_s
     )
 
 
+@pytest.mark.parametrize("dh_T", [False, True])
+def test_large_and_small_blocks_take_two_routes_to_the_same_numbers(rng, monkeypatch, dh_T):
+    """Blocks above SMALL_BLOCK form 1 - h^2 step by step and use np.matmul, those below
+    form it for all steps at once and use np.dot: the same gradients either way."""
+    p, x, target, h0 = make_problem(rng, B=70, T=6, D=2, H=64, O=2)
+    assert 70 * 64 > rb.rnn.SMALL_BLOCK
+    dh_T = rng.normal(size=h0.shape) if dh_T else None
+    large = _public(p, x, target, h0, dh_T, None)
+    monkeypatch.setattr(rb.rnn, "SMALL_BLOCK", 10**9)
+    small = _public(p, x, target, h0, dh_T, None)
+    assert _gap(large[0].h, small[0].h) < 1e-12
+    for name, g in small[1].items():
+        assert _gap(getattr(large[1], name), g) < 1e-12, name
+    assert _gap(large[2], small[2]) < 1e-12
+
+
 def test_workspace_reuses_its_buffers_and_keeps_one_set_per_shape(rng):
     p, x, target, _ = make_problem(rng, B=6, T=5)
     ws = rb.rnn.make_workspace(p)
