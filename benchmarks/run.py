@@ -383,9 +383,10 @@ def seed_table(results: dict) -> list[str]:
     libs = [lib for lib in ("rnnbook-before", "rnnbook", "torch") if any(k[0] == lib for k in rows)]
     names = {"rnnbook-before": f"rnnbook at {results.get('before')}", "rnnbook": "rnnbook now",
              "torch": "eager torch"}  # fmt: skip
-    lines = ["The seed configuration's split, H = 32, 100 epochs; wall seconds per run, median "
-             "over the rounds; test MSE of the run (same algorithm, same number of updates in "
-             "every column of a row).", "",
+    epochs = sorted({r["epochs"] for r in results["seed"]})
+    lines = [f"The seed configuration's split, H = 32, {', '.join(map(str, epochs))} epochs; "
+             "wall seconds per run, median over the rounds; test MSE of the run (same algorithm, "
+             "same number of updates in every column of a row).", "",
              "| algorithm | updates | " + " | ".join(f"{names[lib]} s" for lib in libs)
              + " | now / before | now / torch | test MSE, rnnbook now |",
              "|---|---:|" + "---:|" * (len(libs) + 3)]  # fmt: skip
