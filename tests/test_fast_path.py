@@ -22,6 +22,7 @@ SHAPES = [
     dict(B=32, T=25, D=1, H=16, O=1),
     dict(B=5, T=9, D=3, H=8, O=3),
     dict(B=4, T=6, D=1, H=40, O=1),  # H larger than B
+    dict(B=70, T=5, D=2, H=64, O=2),  # a block above SMALL_BLOCK: the other route
 ]
 
 
@@ -71,6 +72,27 @@ def test_large_and_small_blocks_take_two_routes_to_the_same_numbers(rng, monkeyp
     for name, g in small[1].items():
         assert _gap(getattr(large[1], name), g) < 1e-12, name
     assert _gap(large[2], small[2]) < 1e-12
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("with_state", [False, True])
+def test_workspace_agrees_with_the_reference_code(rng, shape, with_state):
+    """The fast path against rnnbook.reference, the one-line-per-equation RNN: 1e-12."""
+    from rnnbook import reference
+
+    p, x, target, h0 = make_problem(rng, **shape)
+    h0 = h0 if with_state else None
+    dh_T = rng.normal(size=(shape["B"], shape["H"])) if with_state else None
+    h, y = reference.forward(p, x, h0)
+    _, dy = rb.mse_loss(y, target)
+    grads, dh0 = reference.bptt(p, x, h, dy, dh_T)
+    ws = rb.rnn.make_workspace(p)
+    fast = ws.forward(p, x, h0)
+    assert _gap(fast.h, h[:, 1:]) < 1e-12 and _gap(fast.y, y) < 1e-12
+    fast_grads, fast_dh0 = ws.bptt(p, fast, dy, dh_T)
+    for name, g in grads.items():
+        assert _gap(getattr(fast_grads, name), g) < 1e-12, name
+    assert _gap(fast_dh0, dh0) < 1e-12
 
 
 def test_workspace_reuses_its_buffers_and_keeps_one_set_per_shape(rng):
