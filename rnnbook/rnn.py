@@ -356,14 +356,14 @@ class Workspace:
         W_back = self.W_back
         W_back[:, :H], W_back[:, H:] = params.W_hh.T, params.W_hy.T
         dh_T = None if dh_T is None else dh_T.T
-        full = truncate is None or truncate >= T
-        if buffers.small or not full:  # 1 - h_t^2 for all steps at once (eq-tanh-derivative)
-            _tanh_derivative(z[1:, :H], out=buffers.dtanh)
-        if full:
-            states = None if buffers.small else list(z[1:, :H])  # h_1..h_T
-            dh0 = _backward_full(W_back, buffers, states, dh_T)
+        if truncate is not None and truncate < T:
+            dtanh = _tanh_derivative(z[1:, :H])  # each 1 - h_t^2 is used up to k times
+            dh0 = _backward_truncated(W_back, buffers, dtanh, dh_T, truncate)
+        elif buffers.small:  # 1 - h_t^2 for all steps at once, where dz_t will go
+            _tanh_derivative(z[1:, :H], out=g[:T, :H])  # (eq-tanh-derivative)
+            dh0 = _backward_full(W_back, buffers, None, dh_T)
         else:
-            dh0 = _backward_truncated(W_back, buffers, dh_T, truncate)
+            dh0 = _backward_full(W_back, buffers, list(z[1:, :H]), dh_T)
         _sum_of_products(g, z, buffers)  # (eq-param-grads)
         return buffers.grads, dh0.T
 
@@ -398,7 +398,7 @@ class _ForwardBuffers:
 
 
 class _BackwardBuffers:
-    """The blocks [dz_{s+1}; dy_s], 1 - h^2, and the gradient sums of one (B, T)."""
+    """The blocks [dz_{s+1}; dy_s] and the gradient sums of one (B, T), with step views."""
 
     def __init__(self, B: int, T: int, ws: Workspace) -> None:
         H, D, O, dtype = ws.H, ws.D, ws.O, ws.dtype
@@ -408,16 +408,14 @@ class _BackwardBuffers:
         self.blocks[0, H:] = 0.0  # dy_0 = 0: h_0 has no output
         self.small = H * B <= SMALL_BLOCK
         self.product = _product_for(H * B)
-        self.dtanh = np.empty((T, H, B), dtype)  # 1 - h_{s+1}^2, all steps at once
-        self.dtanh_step = np.empty((H, B), dtype)  # ... or one step at a time
+        self.dtanh_step = np.empty((H, B), dtype)  # 1 - h^2 of one step (large blocks)
         self.dh = np.empty((H, B), dtype)
         self.steps = list(self.blocks)  # [dz_{s+1}; dy_s], s = 0..T
         self.dz = list(self.blocks[:, :H])  # dz_{s+1}, s = 0..T
-        self.dtanh_steps = list(self.dtanh)  # 1 - h_{s+1}^2, s = 0..T-1
-        # the products of the blocks, a chunk of steps at a time: at most as large as the
-        # blocks (or 1 MiB), so that memory stays O(T B H) even when H is larger than B
-        rows = max(self.blocks.size, 2**20 // dtype.itemsize) // ((H + O) * R)
-        self.chunk = max(1, min(T + 1, rows))
+        # the products of the blocks, a chunk of steps at a time: at most a quarter of the
+        # numbers of the blocks (or 2^15), so that long sequences need little extra memory
+        budget = max((T + 1) * (H + O) * B // 4, 2**15)
+        self.chunk = max(1, min(T + 1, budget // ((H + O) * R)))
         self.products = np.empty((self.chunk, H + O, R), dtype)
         self.sums = np.empty((H + O, R), dtype)  # [[dW_hh, db_h, dW_xh], [dW_hy, db_y, -]]
         s = self.sums
@@ -470,7 +468,8 @@ def _backward_full(
     plus the immediate partial through y_{s+1} (dz_{T+1} = 0). Times 1 - h_{s+1}^2 it is
     dz_{s+1}, which goes into block s, ready for the next product. With `states`
     (h_1..h_T, for large blocks) 1 - h^2 is formed step by step, while it is in cache;
-    without, it is in ``buffers.dtanh`` already.
+    without, block s holds 1 - h_{s+1}^2 already (formed for all steps at once) and the
+    multiplication overwrites it with dz_{s+1}.
     """
     steps, dz, dh, product = buffers.steps, buffers.dz, buffers.dh, buffers.product
     multiply, T = np.multiply, len(dz) - 1
@@ -479,7 +478,7 @@ def _backward_full(
         if s == T - 1 and dh_T is not None:
             dh += dh_T  # from a later chunk, through h_T
         if states is None:
-            dtanh = buffers.dtanh_steps[s]
+            dtanh = dz[s]
         else:  # (eq-tanh-derivative)
             dtanh = _tanh_derivative(states[s], out=buffers.dtanh_step)
         multiply(dh, dtanh, dz[s])  # dz_{s+1} = dL/da_{s+1}   (eq-tanh-derivative)
@@ -487,16 +486,21 @@ def _backward_full(
 
 
 def _backward_truncated(
-    W_back: np.ndarray, buffers: _BackwardBuffers, dh_T: np.ndarray | None, k: int
+    W_back: np.ndarray,
+    buffers: _BackwardBuffers,
+    dtanh: np.ndarray,
+    dh_T: np.ndarray | None,
+    k: int,
 ) -> np.ndarray:
     """Truncated BPTT: each L_t is backpropagated through at most k steps; returns dL/dh_0.
 
     This is the double sum of (eq-dW-hh-double-sum) with only the terms t - j < k kept;
-    it costs O(T k) instead of O(T). The dz_j of all loss terms add up in the blocks.
+    it costs O(T k) instead of O(T). The dz_j of all loss terms add up in the blocks;
+    `dtanh` (T, H, B) holds 1 - h_t^2 for every step.
     """
     H = W_back.shape[0]
     W_hh_T, W_hy_T = W_back[:, :H], W_back[:, H:]
-    steps, dz, dtanh = buffers.steps, buffers.dz, buffers.dtanh_steps
+    steps, dz = buffers.steps, buffers.dz
     T = len(dtanh)
     for s in range(T):
         dz[s][...] = 0.0
