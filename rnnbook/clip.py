@@ -41,6 +41,20 @@ def clip_grad_norm(grads: Params, max_norm: float) -> tuple[Params, float]:
     return grads.map(lambda g: g * g.dtype.type(scale)), norm
 
 
+def clip_grad_norm_(grads: Params, max_norm: float) -> float:
+    """:func:`clip_grad_norm` in place: rescale `grads` itself, return the norm before.
+
+    The same numbers as :func:`clip_grad_norm`, without new arrays (the training loop's
+    gradients are its own scratch buffers, see :func:`rnnbook.fit`).
+    """
+    validate.positive("max_norm", max_norm)
+    norm = global_norm(grads)
+    if norm > max_norm:  # (eq-clip-norm)
+        for _, g in grads.items():
+            g *= g.dtype.type(max_norm / norm)
+    return norm
+
+
 def clip_grad_value(grads: Params, limit: float) -> Params:
     """Clip every gradient entry to [-limit, limit]. This can change the direction."""
     validate.positive("limit", limit)
