@@ -10,7 +10,8 @@ CHECKPOINT updates, so that the chapter can say whether a longer budget changes 
 It also runs two arms the build leaves out: the GRU with an update-gate bias of 3 and the
 vanilla RNN with an orthogonal recurrent matrix (a long memory at initialization, without
 gates). Results are deterministic for a given machine and rnnbook; the file stores the hash
-of the package it was computed with.
+of the package it was computed with and of the source of every function the results depend on
+(SOURCES), which the chapter compares with its own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import os
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"  # before NumPy is imported
 
+import hashlib  # noqa: E402
+import importlib  # noqa: E402
+import inspect  # noqa: E402
 import json  # noqa: E402
 import multiprocessing as mp  # noqa: E402
 import sys  # noqa: E402
@@ -50,6 +54,29 @@ ARMS = {
     "lstm_fb0": ("lstm", 16, {"forget_bias": 0.0}),
     "lstm_fb3": ("lstm", 16, {"forget_bias": 3.0}),
 }
+
+
+# The code the results depend on; the chapter compares these hashes with its own code's.
+SOURCES = (
+    "rnnbook.rnn", "rnnbook.gru", "rnnbook.lstm", "rnnbook.params", "rnnbook.validate",
+    "rnnbook.train.fit", "rnnbook.optim.Adam", "rnnbook.clip.clip_grad_norm",
+    "rnnbook.clip.global_norm", "rnnbook.loss.mse_loss", "rnnbook.loss.recall_loss",
+    "rnnbook.data.recall_task", "rnnbook.data.recall_batches", "rnnbook.init.init_params",
+    "rnnbook.init.xavier_uniform", "rnnbook.init.orthogonal", "rnnbook.analysis.recall_score",
+)  # fmt: skip
+
+
+def source_hashes(names=SOURCES) -> dict[str, str]:
+    """SHA-256 of the source of each module or function named (dotted, from rnnbook)."""
+    hashes = {}
+    for name in names:
+        module, _, attr = name.rpartition(".")
+        try:
+            obj = importlib.import_module(name)
+        except ModuleNotFoundError:
+            obj = getattr(importlib.import_module(module), attr)
+        hashes[name] = hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
+    return hashes
 
 
 def init(arm: str, rng: np.random.Generator) -> rb.Params:
@@ -111,6 +138,7 @@ def main(processes: int = 2) -> dict:
         "steps": STEPS,
         "checkpoint": CHECKPOINT,
         "r2": r2,
+        "sources": source_hashes(),
         **provenance(Path(rb.__file__).parent),
     }
 
