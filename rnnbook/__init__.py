@@ -15,10 +15,11 @@ chapter of the book runs this code at build time.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import analysis, gru, lstm, notebook, plots
+from . import analysis, gru, lstm, notebook, plots, reference
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
+    chunked_bptt,
     geometric_rate,
     grad_norm_vs_lag,
     hidden_pca,
@@ -26,8 +27,18 @@ from .analysis import (
     jacobian_product,
     last_step_gradients,
     local_jacobians,
+    peak_memory,
     power_norms,
     recall_score,
+)
+from .baselines import (
+    SinePrior,
+    bayes_exact_predict,
+    bayes_forecast,
+    bayes_predict,
+    fit_linear,
+    predict_linear,
+    sine_prior,
 )
 from .clip import clip_grad_norm, clip_grad_value, global_norm
 from .data import (
@@ -57,6 +68,7 @@ from .experiment import (
     mean_and_se,
     over_seeds,
     paired_difference,
+    sequence_mse,
     step_mse,
     summarize,
     train_run,
@@ -79,6 +91,7 @@ from .optim import SGD, Adam, Schedule, cosine_decay, linear_warmup
 from .params import Params, model_of
 from .rnn import ForwardCache, RNNParams, backward, bptt, forward
 from .train import DivergenceError, History, evaluate, fit
+from .window import WindowParams, init_window, window_features
 
 try:
     __version__ = version("rnnbook")
@@ -90,6 +103,17 @@ __all__ = [
     "lstm",
     "GRUParams",
     "LSTMParams",
+    "SinePrior",
+    "bayes_exact_predict",
+    "bayes_forecast",
+    "bayes_predict",
+    "fit_linear",
+    "predict_linear",
+    "sine_prior",
+    "sequence_mse",
+    "WindowParams",
+    "init_window",
+    "window_features",
     "linear_warmup",
     "cosine_decay",
     "Schedule",
@@ -103,6 +127,9 @@ __all__ = [
     "analysis",
     "notebook",
     "plots",
+    "reference",
+    "chunked_bptt",
+    "peak_memory",
     "Adam",
     "DivergenceError",
     "ForwardCache",
