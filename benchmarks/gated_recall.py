@@ -10,8 +10,8 @@ CHECKPOINT updates, so that the chapter can say whether a longer budget changes 
 It also runs two arms the build leaves out: the GRU with an update-gate bias of 3 and the
 vanilla RNN with an orthogonal recurrent matrix (a long memory at initialization, without
 gates). Results are deterministic for a given machine and rnnbook; the file stores the hash
-of the package it was computed with and of the source of every function the results depend on
-(SOURCES), which the chapter compares with its own.
+of the package it was computed with and of the code of every function the results depend on
+(SOURCES; docstrings and comments do not count), which the chapter compares with its own.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ import os
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"  # before NumPy is imported
 
+import ast  # noqa: E402
 import hashlib  # noqa: E402
 import importlib  # noqa: E402
 import inspect  # noqa: E402
 import json  # noqa: E402
 import multiprocessing as mp  # noqa: E402
 import sys  # noqa: E402
+import textwrap  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -66,17 +68,29 @@ SOURCES = (
 )  # fmt: skip
 
 
-def source_hashes(names=SOURCES) -> dict[str, str]:
-    """SHA-256 of the source of each module or function named (dotted, from rnnbook)."""
-    hashes = {}
+def code_digest(obj) -> str:
+    """SHA-256 of the code of a module, class or function: its syntax tree without
+    docstrings, so that comments, formatting and documentation do not count."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            if isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
+
+
+def code_digests(names=SOURCES) -> dict[str, str]:
+    """:func:`code_digest` of each module or function named (dotted, from rnnbook)."""
+    digests = {}
     for name in names:
         module, _, attr = name.rpartition(".")
         try:
             obj = importlib.import_module(name)
         except ModuleNotFoundError:
             obj = getattr(importlib.import_module(module), attr)
-        hashes[name] = hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()
-    return hashes
+        digests[name] = code_digest(obj)
+    return digests
 
 
 def init(arm: str, rng: np.random.Generator) -> rb.Params:
@@ -138,7 +152,7 @@ def main(processes: int = 2) -> dict:
         "steps": STEPS,
         "checkpoint": CHECKPOINT,
         "r2": r2,
-        "sources": source_hashes(),
+        "sources": code_digests(),
         **provenance(Path(rb.__file__).parent),
     }
 
