@@ -77,9 +77,12 @@ from .generation import generate, generate_ar
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .gru import GRUParams
 from .init import (
+    critical_gain,
     init_params,
     largest_singular_value,
+    mean_field,
     orthogonal,
+    pytorch_default,
     scaled_normal,
     spectral_radius,
     xavier_normal,
@@ -103,6 +106,9 @@ __all__ = [
     "lstm",
     "GRUParams",
     "LSTMParams",
+    "critical_gain",
+    "mean_field",
+    "pytorch_default",
     "SinePrior",
     "bayes_exact_predict",
     "bayes_forecast",
