@@ -604,9 +604,13 @@ class InteractiveFigure:
         return fig
 
     def _layout(self, fig) -> list[dict]:
-        """Where matplotlib put each panel, and its ticks, for the script to draw the same."""
-        if fig.stale:  # not laid out yet (a figure just printed has been)
-            fig.draw_without_rendering()
+        """Where matplotlib put each panel in its last drawing of `fig`, and its ticks.
+
+        `fig` must have been drawn (saved or ``draw_without_rendering``): the positions are
+        those of that drawing, so that the script draws the axes exactly where the saved image
+        has them. (Drawing again would rerun the constrained layout, which moves an axes with
+        an equal aspect by up to a few pixels.)
+        """
         width, height = (s * DPI for s in self.figsize)
         out = []
         for ax, panel in zip(fig.axes, self.panels):
@@ -629,6 +633,7 @@ class InteractiveFigure:
         """Everything the browser script needs, as a JSON-ready dict (see :meth:`to_json`)."""
         if fig is None:
             fig = self.static_figure()
+            fig.draw_without_rendering()
         layout = self._layout(fig)
         panels = []
         for panel, place in zip(self.panels, layout):
@@ -700,33 +705,22 @@ class InteractiveFigure:
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
-        """What a notebook cell shows: the HTML, and the static figure as the kernel draws it.
+        """What a notebook cell shows: the HTML, and the static figure as a PNG.
 
-        Inside IPython the static figure goes through the same formatters as every matplotlib
-        figure of the chapter (PNG, and PDF where the kernel is set up to draw it), so it looks
-        like the others; elsewhere it is a PNG.
+        The figure is drawn once, at ``figsize`` and 100 dpi (no tight bounding box), so the
+        PNG's pixels and the page's SVG share one coordinate system: the script draws the
+        axes in the boxes of that drawing. myst-nb gives the HTML to the HTML pages and the PNG
+        to the PDF edition; the notebooks keep both.
         """
         fig = self.static_figure()
-        bundle: dict[str, Any] = {}
-        try:
-            from IPython import get_ipython
-
-            shell = get_ipython()
-        except ImportError:  # pragma: no cover - IPython comes with every notebook
-            shell = None
-        if shell is not None:
-            data, _ = shell.display_formatter.format(fig)
-            bundle.update({k: v for k, v in data.items() if k.startswith(("image/", "app"))})
-        if "image/png" not in bundle:
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", bbox_inches="tight")
-            bundle["image/png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
-        png = bundle["image/png"]
-        png = png if isinstance(png, str) else base64.b64encode(png).decode("ascii")
-        bundle["image/png"] = png
-        bundle["text/html"] = self.to_html(_small_png(png), fig)
-        bundle["text/plain"] = f"<InteractiveFigure {self.name!r}: {self.label}>"
-        return bundle
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+        png = base64.b64encode(buffer.getvalue()).decode("ascii")
+        return {
+            "image/png": png,
+            "text/html": self.to_html(_small_png(png), fig),
+            "text/plain": f"<InteractiveFigure {self.name!r}: {self.label}>",
+        }
 
 
 def _small_png(png_base64: str, colors: int = 64) -> str:
@@ -1475,7 +1469,8 @@ def gain_figure(
             "now_gain": [g], "now_rate": [d["rate"][i]], "now_rho": [d["rho"][i]],
             "description": (
                 f"Gain g = {g:.2f}: the {seeds * H} eigenvalues of the {seeds} matrices spread "
-                f"over about the disc of radius g (the circular law's limit); spectral radius {d['rho'][i]:.2f} on "
+                "over about the disc of radius g (the circular law's limit); spectral radius "
+                f"{d['rho'][i]:.2f} on "
                 f"average ({_range(d['rho_seeds'][i])} over the seeds), largest singular value "
                 f"{d['sigma_max'][i]:.2f}. The tanh network's gradient changes by a factor "
                 f"{d['rate'][i]:.2f} per step "
@@ -1533,18 +1528,21 @@ def gain_figure(
             "the chosen gain g, in the complex plane, with the unit circle and the circle of "
             "radius g. Right: against the gain, the spectral radius, which is the per-step "
             "factor of a linear network, and the measured per-step factor of the gradient of "
-            f"the tanh network, with dots at the chosen gain ({G} gains)."
+            "the tanh network and the mean-field factor sqrt(chi), with dots at the chosen gain "
+            f"({G} gains)."
         ),
         alt=(
             f"Left, {seeds * H} eigenvalues of g W_hh for g = {default:g}, spread over a disc "
             f"that about fills the dashed circle of radius g. Right, against the gain from "
             f"{d['gain'][0]:g} to {d['gain'][-1]:g}, the spectral radius rises along a straight "
             f"line through {d['rho'][k]:.2f} at g = {default:g}; the measured factor of the tanh "
-            f"network lies below it, {d['rate'][k]:.2f} at g = {default:g}"
+            f"network lies below it, {d['rate'][k]:.2f} at g = {default:g}, close to the dashed "
+            f"mean-field factor ({d['mean_field'][k]:.2f}; 1 at g* = "
+            f"{float(d['critical_gain']):.2f}),"
             + (
-                f", and reaches 1 only at g = {crossing:.2f}."
+                f" and reaches 1 only at g = {crossing:.2f}."
                 if crossing is not None
-                else ", and stays below 1."
+                else " and stays below 1."
             )
         ),  # fmt: skip
         figsize=(7.6, 3.6),

@@ -28,6 +28,7 @@ import base64
 import importlib.util
 import json
 import math
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -42,6 +43,8 @@ from test_browser import (
     axe_source,
     require,
 )
+
+import rnnbook as rb
 
 pytestmark = pytest.mark.slow
 
@@ -58,6 +61,16 @@ EXPECTED = {
     "book/clipping": "cliff",
     "book/initialization": "gain",
 }
+#: The function of rnnbook.interactive that each chapter calls (with its defaults).
+MAKERS = {
+    "hidden-state": rb.interactive.hidden_state_figure,
+    "gradient-lag": rb.interactive.gradient_lag_figure,
+    "cliff": rb.interactive.cliff_figure,
+    "gain": rb.interactive.gain_figure,
+}
+#: A source tree whose ``_build/html`` is already built (e.g. a small book of these chapters,
+#: ``jupyter-book build . --toc /tmp/toc.yml``) instead of the session's clean strict build.
+BUILT = os.environ.get("RNNBOOK_INTERACTIVE_BUILT")
 MAX_BYTES = 1_000_000  # what one figure may add to its page
 TOLERANCE = 0.011  # px: the script writes coordinates with two decimals
 
@@ -78,9 +91,12 @@ def figures_in(html: Path) -> dict[str, list[dict]]:
 
 
 @pytest.fixture(scope="session")
-def interactive(built_book):
-    src, result = built_book
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+def interactive(request):
+    if BUILT:
+        src = Path(BUILT)
+    else:
+        src, result = request.getfixturevalue("built_book")
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     html = src / "_build" / "html"
     return src, html, figures_in(html)
 
@@ -95,6 +111,20 @@ def test_the_chapters_have_their_interactive_figures(interactive):
     for doc, name in EXPECTED.items():
         assert name in names.get(doc, []), f"{doc} has no interactive figure {name!r}: {names}"
     assert sum(len(v) for v in names.values()) >= 4
+
+
+def test_the_embedded_data_are_what_the_package_computes(interactive):
+    """Every setting's data on the page equal rnnbook's, recomputed here (same rounding)."""
+    _, _, pages = interactive
+    for doc, figs in pages.items():
+        for fig in figs:
+            made = MAKERS[fig["name"]]()
+            spec = fig["spec"]
+            assert set(spec["settings"]) == {made.key(k) for k in made.settings}, doc
+            for key, data in spec["settings"].items():
+                expected = made.values([int(i) for i in key.split(",")])
+                assert {**spec["shared"], **data} == expected, f"{doc}: setting {key} differs"
+            assert [c["texts"] for c in spec["controls"]] == [list(c.texts) for c in made.controls]
 
 
 def test_static_fallbacks_exist(interactive):
@@ -226,9 +256,18 @@ def browser(interactive):
                 report[(doc, fig["name"])] = states
             page.add_script_tag(content=axe)
             report[(doc, "axe")] = page.evaluate(RUN_AXE)
+            report[(doc, "axe-figures")] = page.evaluate(RUN_AXE_ON_FIGURES)
             page.goto("about:blank")
         context.close()
     return {"report": report, "remote": remote, "errors": errors, "pages": pages}
+
+
+RUN_AXE_ON_FIGURES = """async () => {
+  const r = await axe.run({include: [...document.querySelectorAll('.rnnbook-interactive')]},
+                          {resultTypes: ['violations']});
+  return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+}"""
 
 
 def _figures(browser):
@@ -318,10 +357,10 @@ def check_drawing(spec: dict, setting: str, drawn: list[dict], where: str) -> in
     for p, panel in enumerate(spec["panels"]):
         left, top, width, height = panel["box"]
 
-        def X(v):
+        def X(v, panel=panel, left=left, width=width):
             return _px(v, panel["xlim"], panel["xscale"], left, left + width)
 
-        def Y(v):
+        def Y(v, panel=panel, top=top, height=height):
             return _px(v, panel["ylim"], panel["yscale"], top + height, top)
 
         for k, layer in enumerate(panel["layers"]):
@@ -368,9 +407,9 @@ def check_drawing(spec: dict, setting: str, drawn: list[dict], where: str) -> in
 def test_drawn_values_equal_the_embedded_data(browser):
     total = 0
     for doc, fig, states in _figures(browser):
-        for key, i, state in states:
-            total += check_drawing(fig["spec"], state["setting"], state["drawn"],
-                                   f"{doc} {fig['name']} at {state['setting']} ({key})")  # fmt: skip
+        for key, _, state in states:
+            where = f"{doc} {fig['name']} at {state['setting']} ({key})"
+            total += check_drawing(fig["spec"], state["setting"], state["drawn"], where)
     assert total > 50, f"only {total} layers were checked"
 
 
@@ -386,3 +425,13 @@ def test_axe_core_finds_no_serious_violation_with_the_figures_drawn(browser):
     }
     serious = {doc: v for doc, v in serious.items() if v}
     assert not serious, serious
+
+
+def test_axe_core_finds_no_violation_at_all_in_the_figures(browser):
+    """Inside the figures (sliders, labels, outputs, SVG, description) not even a minor one."""
+    found = {
+        doc: violations
+        for (doc, what), violations in browser["report"].items()
+        if what == "axe-figures" and violations
+    }
+    assert not found, found
