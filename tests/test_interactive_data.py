@@ -6,6 +6,7 @@ The browser half (the built book in Chromium, offline) is ``tests/test_interacti
 from __future__ import annotations
 
 import base64
+import io
 import json
 import math
 import re
@@ -133,6 +134,28 @@ def test_mimebundle_html_carries_the_static_figure_and_the_data():
     assert 'aria-live="polite">slope 2.0</p>' in page
     data = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page).group(1)
     assert json.loads(data)["name"] == "tiny"
+
+
+def test_the_png_and_the_page_share_one_drawing():
+    """The PNG is figsize x 100 dpi, not cropped, so the boxes the page draws the axes in are
+    the axes of the image; and a second build gives the same bytes."""
+    from PIL import Image
+
+    fig = tiny_figure()
+    bundle = fig._repr_mimebundle_()
+    image = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
+    assert image.size == (round(fig.figsize[0] * 100), round(fig.figsize[1] * 100))
+    spec = json.loads(re.search(r"application/json[^>]*>(.*?)</script>", bundle["text/html"])[1])
+    left, top, width, height = spec["panels"][0]["box"]
+    pixels = np.asarray(image.convert("L"))
+    dark = pixels < 128
+    box_rows = dark[round(top) + 2 : round(top + height) - 2]
+    box_cols = dark[:, round(left) + 2 : round(left + width) - 2]
+    left_spine = np.flatnonzero(box_rows.mean(axis=0) > 0.9)  # dark from top to bottom
+    bottom_spine = np.flatnonzero(box_cols.mean(axis=1) > 0.9)  # dark from left to right
+    assert abs(left_spine[0] - left) <= 1.5, (left_spine, left)
+    assert abs(bottom_spine[-1] - (top + height)) <= 1.5, (bottom_spine, top + height)
+    assert tiny_figure()._repr_mimebundle_() == bundle, "byte-identical outputs"
 
 
 def test_mime_priorities_show_html_on_the_web_and_the_image_in_print():
