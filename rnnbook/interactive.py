@@ -606,10 +606,8 @@ class InteractiveFigure:
     def _layout(self, fig) -> list[dict]:
         """Where matplotlib put each panel in its last drawing of `fig`, and its ticks.
 
-        `fig` must have been drawn (saved or ``draw_without_rendering``): the positions are
-        those of that drawing, so that the script draws the axes exactly where the saved image
-        has them. (Drawing again would rerun the constrained layout, which moves an axes with
-        an equal aspect by up to a few pixels.)
+        `fig` must have been drawn (saved): the positions are those of its last drawing, so
+        the script draws the axes exactly where the saved image has them.
         """
         width, height = (s * DPI for s in self.figsize)
         out = []
@@ -633,6 +631,7 @@ class InteractiveFigure:
         """Everything the browser script needs, as a JSON-ready dict (see :meth:`to_json`)."""
         if fig is None:
             fig = self.static_figure()
+            _settle_layout(fig)
             fig.draw_without_rendering()
         layout = self._layout(fig)
         panels = []
@@ -713,6 +712,7 @@ class InteractiveFigure:
         to the PDF edition; the notebooks keep both.
         """
         fig = self.static_figure()
+        _settle_layout(fig)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
         png = base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -721,6 +721,19 @@ class InteractiveFigure:
             "text/html": self.to_html(_small_png(png), fig),
             "text/plain": f"<InteractiveFigure {self.name!r}: {self.label}>",
         }
+
+
+def _settle_layout(fig) -> None:
+    """Give matplotlib's constrained layout of `fig` the rounds it needs before the drawing
+    that is saved.
+
+    Each drawing lays the figure out again, and the page's script reads the positions of the
+    last one (:meth:`InteractiveFigure._layout`), so one drawing is enough: the saved one. An
+    axes with an equal aspect (the complex plane) is the exception: after one round it is a
+    few pixels off, enough to push its title out of the figure; a second converges.
+    """
+    if any(ax.get_aspect() != "auto" for ax in fig.axes):
+        fig.draw_without_rendering()
 
 
 def _small_png(png_base64: str, colors: int = 64) -> str:
