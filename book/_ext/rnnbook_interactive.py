@@ -8,7 +8,7 @@ static image that the HTML carries.
 
 This extension copies ``static/rnnbook-interactive.js`` and ``.css`` into ``_static`` and adds
 them to the pages whose body holds an interactive figure, and only to those. The script is the
-book's own (about 13 kB, no library): it draws the selected setting as SVG, in the axes boxes
+book's own (about 14 kB, no library): it draws the selected setting as SVG, in the axes boxes
 that matplotlib laid out for the static figure, and redraws it when a slider moves. Nothing is
 loaded from another host, so the figures work offline and from ``file://``.
 """
