@@ -79,9 +79,12 @@ from .experiment import (
 from .generation import generate, generate_ar
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .init import (
+    critical_gain,
     init_params,
     largest_singular_value,
+    mean_field,
     orthogonal,
+    pytorch_default,
     scaled_normal,
     spectral_radius,
     xavier_normal,
@@ -100,6 +103,9 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "critical_gain",
+    "mean_field",
+    "pytorch_default",
     "SinePrior",
     "bayes_exact_predict",
     "bayes_forecast",
