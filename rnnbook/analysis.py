@@ -310,9 +310,9 @@ def lyapunov_factor(
 
         exp( (1 / (T - start)) sum_t log ||J_t v_{t-1}|| )
 
-    which estimates exp(lambda_1), lambda_1 = lim (1/tau) log ||dh_{j+tau}/dh_j||
-    along this trajectory: above 1, nearby trajectories separate (chaos);
-    below 1, they converge.
+    which estimates exp(lambda_1), the top Lyapunov exponent
+    lambda_1 = lim (1/tau) log ||dh_{j+tau}/dh_j|| along this trajectory:
+    above 1, nearby trajectories separate; below 1, they converge.
     The first `start` steps only turn v towards the most expanding direction
     (it starts as the normalised all-ones vector) and are not counted.
 
