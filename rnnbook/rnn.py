@@ -318,17 +318,21 @@ class Workspace:
         if buffers is None:
             buffers = self._forward_buffers[B, T] = _ForwardBuffers(B, T, self)
         H, z = self.H, buffers.blocks
-        z[:T, H + 1 :] = x.transpose(1, 2, 0)  # x_{s+1} into block s, one column per sequence
+        # x_{s+1} into block s, one column per sequence
+        z[:T, H + 1 :] = x.transpose(1, 2, 0)
         if h0 is None:
             z[0, :H] = 0.0
         else:
             z[0, :H] = h0.T
         W_a, W_out = self.W_a, self.W_out
-        W_a[:, :H], W_a[:, H], W_a[:, H + 1 :] = params.W_hh, params.b_h, params.W_xh
+        W_a[:, :H], W_a[:, H] = params.W_hh, params.b_h  # [W_hh | b_h | W_xh]
+        W_a[:, H + 1 :] = params.W_xh
         W_out[:, :H], W_out[:, H] = params.W_hy, params.b_y
         _forward_steps(buffers.product, W_a, buffers.steps, buffers.states)
-        y = np.matmul(W_out, z[1:, : H + 1], out=buffers.outputs)  # W_hy h_t + b_y (eq-output)
-        buffers.y[...] = y.transpose(2, 0, 1)  # batch-first and contiguous, for the loss
+        # W_hy h_t + b_y for all steps at once   (eq-output)
+        y = np.matmul(W_out, z[1:, : H + 1], out=buffers.outputs)
+        # batch-first and contiguous, for the loss
+        buffers.y[...] = y.transpose(2, 0, 1)
         return buffers.cache
 
     def bptt(
