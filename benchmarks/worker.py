@@ -34,7 +34,7 @@ from common import SIZES, problem
 
 import rnnbook as rb
 
-WARMUP = 3
+WARMUP = 2  # calls before timing: the first allocates the buffers
 
 
 def _time(step, repeats: int, clock=time.perf_counter) -> list[float]:
@@ -163,7 +163,7 @@ def step(lib: str, dtype: str, repeats: int, only: str | None = None) -> list[di
 # ------------------------------------------------------------------------------------------
 # Whole training steps and runs: forward, loss, BPTT, clipping and the optimizer.
 
-FIT = {"T": 25, "B": 32, "hidden_sizes": (16, 32), "epochs": 10, "sequences": 320}
+FIT = {"T": 25, "B": 32, "hidden_sizes": (16, 32), "epochs": 5, "sequences": 320}
 
 
 def _torch_fit(params, x, target, *, optimizer: str, lr: float, epochs: int, batch_size: int,
@@ -222,8 +222,8 @@ def _fit_run(lib: str, H: int, data):
 
 # Like for like on the seed configuration: the same algorithm and the same number of updates.
 SEED_RUNS = {
-    "per-sequence SGD": dict(optimizer="sgd", lr=0.01, epochs=5, batch_size=1, clip_norm=None),
-    "Adam, minibatches of 32": dict(optimizer="adam", lr=0.01, epochs=5, batch_size=32,
+    "per-sequence SGD": dict(optimizer="sgd", lr=0.01, epochs=3, batch_size=1, clip_norm=None),
+    "Adam, minibatches of 32": dict(optimizer="adam", lr=0.01, epochs=3, batch_size=32,
                                     clip_norm=1.0),
 }  # fmt: skip
 SEED_HIDDEN = 32
@@ -246,6 +246,7 @@ def seed(lib: str, epochs: int | None = None) -> list[dict]:
         start = time.process_time()  # one thread: CPU time, not the waits for the core
         if lib == "torch":
             rnn, linear = _torch_fit(params, parts.train.x, parts.train.y, rng=order, **recipe)
+            seconds = time.process_time() - start  # the training, not the evaluation
             import torch
 
             with torch.no_grad():
@@ -255,8 +256,8 @@ def seed(lib: str, epochs: int | None = None) -> list[dict]:
             rb.fit(params, parts.train.x, parts.train.y, optimizer=make(recipe["lr"]),
                    epochs=recipe["epochs"], batch_size=recipe["batch_size"],
                    clip_norm=recipe["clip_norm"], rng=order)  # fmt: skip
+            seconds = time.process_time() - start
             y = rb.forward(params, parts.test.x).y
-        seconds = time.process_time() - start
         updates = recipe["epochs"] * -(-len(parts.train.x) // recipe["batch_size"])
         rows.append({"run": name, "H": SEED_HIDDEN, "epochs": recipe["epochs"],
                      "updates": updates, "seconds": seconds,
@@ -332,7 +333,7 @@ def _median_us(fn, repeats: int, clock=time.process_time) -> float:
     return float(np.median(_time(fn, repeats, clock))) * 1e6
 
 
-def ablations(repeats: int = 60) -> list[dict]:
+def ablations(repeats: int = 30) -> list[dict]:
     """Each speed choice of rnnbook.rnn against the plain alternative (float64, one thread).
 
     Every row times two ways of computing the same numbers on the same arrays, the plain one
@@ -418,7 +419,7 @@ def _ablate(B: int, H: int, repeats: int, T: int = 25) -> list[dict]:
     return rows
 
 
-def fit_ablations(repeats: int = 200) -> list[dict]:
+def fit_ablations(repeats: int = 100) -> list[dict]:
     """The pieces of a training step at B = 32 that are not the RNN: validation, clipping,
     Adam (float64, H = 32, one thread)."""
     from rnnbook.clip import clip_grad_norm_
@@ -484,7 +485,7 @@ def _page_faults(fn, repeats: int = 20) -> float:
 
 
 def _repeats(B: int, T: int, H: int) -> int:
-    return max(5, min(300, int(4e7 / (B * T * (H + 8) ** 2))))
+    return max(5, min(150, int(2e7 / (B * T * (H + 8) ** 2))))
 
 
 def profile() -> dict:
@@ -529,7 +530,7 @@ def _profile_size(B: int, T: int, H: int) -> dict:
     times = {name: _median_us(fn, n) for name, fn in parts.items()}
     tiny = rnnbook_step(*problem(1, T, 1, "float64"))
     return {"B": B, "T": T, "H": H, "step_us": total, "parts_us": times,
-            "other_us": total - sum(times.values()), "fixed_us": _median_us(tiny, 300),
+            "other_us": total - sum(times.values()), "fixed_us": _median_us(tiny, 150),
             "public_us": _median_us(public, n), "faults_workspace": _page_faults(whole),
             "faults_public": _page_faults(public)}  # fmt: skip
 
@@ -547,7 +548,7 @@ def torchprofile(top: int = 6) -> dict:
         step_fn = torch_step(params, x, target)
         n = _repeats(B, T, H)
         total = _median_us(step_fn, n)
-        fixed = _median_us(torch_step(*problem(1, T, 1, "float64")), 300)
+        fixed = _median_us(torch_step(*problem(1, T, 1, "float64")), 150)
         with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(min(n, 20)):
                 step_fn()
@@ -561,12 +562,15 @@ def torchprofile(top: int = 6) -> dict:
     return {"rows": rows, "torch": torch.__version__}
 
 
+COMPILE_SIZES = [(500, 25, 64), (32, 25, 32)]  # each compiles anew: seconds of CPU
+
+
 def torchcompile(repeats: int = 20) -> dict:
     """torch.compile on the step's forward and loss (float64, one thread): the compile time,
     and eager and compiled step times in the same process, alternating, CPU time."""
     torch = _torch_with_threads()
     rows = []
-    for B, T, H in PROFILE_SIZES:
+    for B, T, H in COMPILE_SIZES:
         params, x, target = problem(B, T, H, "float64")
         rnn, linear = torch_modules(params, torch.float64)
         parameters = [*rnn.parameters(), *linear.parameters()]
