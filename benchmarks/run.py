@@ -40,6 +40,7 @@ from common import (  # noqa: E402
     SIZES,
     TARGETS_1,
     TARGETS_2,
+    TWO_CORE_SIZES,
     cpu_model,
     matmul_flops,
 )
@@ -121,8 +122,11 @@ def measure(rounds: int, repeats: int, libs: list[str], log, quick: bool = False
         loads.append(loadavg()[0])
         for dtype in DTYPES:
             for label, lib, threads, blas, env in configs if r % 2 == 0 else configs[::-1]:
+                if threads == 2 and dtype != "float64":
+                    continue  # two threads: float64 only, at TWO_CORE_SIZES
                 log(f"round {r + 1}/{rounds}: {label} {dtype} {threads} thread(s)")
-                rows = worker("step", lib, dtype, str(repeats), threads=blas, env=env)
+                only = [";".join(",".join(map(str, s)) for s in TWO_CORE_SIZES)] * (threads == 2)
+                rows = worker("step", lib, dtype, str(repeats), *only, threads=blas, env=env)
                 for row in rows:
                     key = (label, dtype, threads, row["B"], row["T"], row["H"])
                     samples.setdefault(key, []).append((row["seconds"], row["cpu_seconds"]))
@@ -307,8 +311,10 @@ def two_table(results: dict) -> list[str]:
     ]
     for dtype in DTYPES:
         for size in SIZES:
+            if (lib_key := ("rnnbook", dtype, 2, *size)) not in step:
+                continue  # not timed with two threads
             row = (f"| {dtype} | {size[0]} | {size[1]} | {size[2]} | "
-                   f"{_ms(step[('rnnbook', dtype, 2, *size)])} | "
+                   f"{_ms(step[lib_key])} | "
                    f"{_ms(step[('rnnbook-split', dtype, 2, *size)])} |")  # fmt: skip
             if torch:
                 row += f" {_ms(step[('torch', dtype, 2, *size)])} |"

@@ -1,6 +1,6 @@
 """One measurement in a process of its own; run by benchmarks/run.py, prints JSON.
 
-    python benchmarks/worker.py step LIB float64|float32 REPEATS [B,T,H]
+    python benchmarks/worker.py step LIB float64|float32 REPEATS [B,T,H;B,T,H;...]
     python benchmarks/worker.py fitstep LIB REPEATS
     python benchmarks/worker.py seed LIB [EPOCHS]
     python benchmarks/worker.py peak numpy|torch float64|float32
@@ -149,11 +149,11 @@ def _torch_with_threads():
 
 
 def step(lib: str, dtype: str, repeats: int, only: str | None = None) -> list[dict]:
-    """Step times at every size of SIZES (or only at `only`, "B,T,H")."""
+    """Step times at every size of SIZES (or only at `only`, "B,T,H;B,T,H;...")."""
     if lib == "torch":
         _torch_with_threads()
     rows = []
-    sizes = [tuple(int(n) for n in only.split(","))] if only else SIZES
+    sizes = [tuple(int(n) for n in size.split(",")) for size in only.split(";")] if only else SIZES
     for B, T, H in sizes:
         params, x, target = problem(B, T, H, dtype)
         rows.append({"B": B, "T": T, "H": H, **_times(STEPS[lib](params, x, target), repeats)})
