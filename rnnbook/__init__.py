@@ -16,6 +16,7 @@ chapter of the book runs this code at build time.
 from importlib.metadata import PackageNotFoundError, version
 
 from . import analysis, notebook, plots
+from . import feedback
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
@@ -62,6 +63,7 @@ from .experiment import (
     train_run,
 )
 from .generation import generate, generate_ar
+from .generation import dominant_frequency
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .init import (
     init_params,
@@ -84,6 +86,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "feedback",
+    "dominant_frequency",
     "linear_warmup",
     "cosine_decay",
     "Schedule",

@@ -80,3 +80,41 @@ def generate_ar(coefs: np.ndarray, prompt: np.ndarray, steps: int) -> np.ndarray
         # predict from the series so far; the forecast becomes the next input
         series[:, T0 + k] = predict_ar(coefs, series[:, : T0 + k])[:, -1]
     return series[:, T0:]
+
+
+def dominant_frequency(series: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+    """The frequency of the sine that fits each series best, from a grid.
+
+    For every f of the grid, fit s_k ~ a sin(2 pi f k) + b cos(2 pi f k) + c by least
+    squares; return the f whose fit leaves the smallest residual. Applied to a
+    free-running forecast, this is the frequency the model runs at on its own.
+
+    Parameters
+    ----------
+    series : ndarray, shape (B, K) or (B, K, 1)
+        B series of K >= 4 values each (e.g. forecasts from :func:`generate`).
+    freqs : ndarray, shape (F,)
+        Candidate frequencies in cycles per step, each in (0, 0.5).
+
+    Returns
+    -------
+    ndarray, shape (B,)
+        The best-fitting frequency of each series.
+    """
+    series = np.asarray(series)
+    if series.ndim == 3 and series.shape[2] == 1:
+        series = series[:, :, 0]
+    series = validate.float_array("series", series, (None, None))
+    freqs = validate.float_array("freqs", np.asarray(freqs, dtype=float), (None,))
+    K = series.shape[1]
+    if K < 4:
+        raise ValueError(f"series: expected at least 4 values per series, got {K}")
+    if freqs.size == 0 or freqs.min() <= 0 or freqs.max() >= 0.5:
+        raise ValueError("freqs: expected a non-empty grid of frequencies in (0, 0.5)")
+    k = np.arange(K)
+    explained = np.empty((series.shape[0], freqs.size))
+    for j, f in enumerate(freqs):
+        basis = np.stack([np.sin(2 * np.pi * f * k), np.cos(2 * np.pi * f * k), np.ones(K)], 1)
+        q, _ = np.linalg.qr(basis)  # an orthonormal basis of the three columns
+        explained[:, j] = np.sum((series @ q) ** 2, axis=1)  # energy the fit captures
+    return freqs[np.argmax(explained, axis=1)]

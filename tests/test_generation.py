@@ -54,3 +54,17 @@ def test_generate_ar_first_step_is_predict_ar(rng):
     np.testing.assert_allclose(rb.predict_ar(coefs, series)[:, 5:], out)
     with pytest.raises(ValueError, match="prompt"):
         rb.generate_ar(coefs, data.x[:, :6, 0], 5)
+
+
+def test_dominant_frequency_finds_the_sine(rng):
+    f_true = rng.uniform(0.03, 0.2, size=6)
+    k = np.arange(40)
+    series = 0.7 * np.sin(2 * np.pi * f_true[:, None] * k + 1.0) + 0.3
+    series += rng.normal(0, 0.01, size=series.shape)
+    grid = np.linspace(0.01, 0.3, 2901)  # steps of 1e-4
+    found = rb.generation.dominant_frequency(series[:, :, None], grid)
+    np.testing.assert_allclose(found, f_true, atol=3e-4)
+    with pytest.raises(ValueError, match="freqs"):
+        rb.generation.dominant_frequency(series, np.array([0.6]))
+    with pytest.raises(ValueError, match="series"):
+        rb.generation.dominant_frequency(series[:, :3], grid)
