@@ -15,8 +15,7 @@ chapter of the book runs this code at build time.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import analysis, notebook, plots, reference
-from . import feedback
+from . import analysis, feedback, notebook, plots, reference
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
@@ -74,8 +73,7 @@ from .experiment import (
     summarize,
     train_run,
 )
-from .generation import generate, generate_ar
-from .generation import dominant_frequency
+from .generation import dominant_frequency, generate, generate_ar
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .init import (
     init_params,

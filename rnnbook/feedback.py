@@ -35,7 +35,6 @@ The inputs carry the flags as one extra channel, ``x[..., D]``, so that
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +62,7 @@ class FeedbackParams(RNNParams):
 
 
 def from_rnn(params: RNNParams) -> FeedbackParams:
-    """The same weights as a :class:`FeedbackParams` (copied), e.g. from :func:`rnnbook.init_params`."""
+    """The same weights as a :class:`FeedbackParams` (copied), e.g. from ``rb.init_params``."""
     check_params(params)
     return FeedbackParams(**{name: a.copy() for name, a in params.items()})
 
@@ -201,43 +200,3 @@ def bptt(
 def backward(params: FeedbackParams, cache: FeedbackCache, dy: np.ndarray) -> FeedbackParams:
     """The gradients of :func:`bptt` without dL/dh_0 (what :func:`rnnbook.fit` calls)."""
     return bptt(params, cache, dy)[0]
-
-
-def free_running_batches(
-    s: np.ndarray,
-    target: np.ndarray,
-    batch_size: int = 32,
-    *,
-    prompt: tuple[int, int],
-) -> Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]:
-    """A sampler for :func:`rnnbook.fit`: random sequences, each with a random prompt.
-
-    Parameters
-    ----------
-    s, target : ndarray, shape (N, T, D)
-        Training sequences and their next-step targets.
-    batch_size : int
-        Sequences per step, drawn without replacement within a step.
-    prompt : (low, high)
-        Each drawn sequence observes its first P values, P uniform on low..high
-        (inclusive), and runs free after them (see :func:`prompted`).
-
-    Returns
-    -------
-    callable
-        ``sample(rng) -> (x, target)`` with x of shape (batch_size, T, D + 1).
-    """
-    s = validate.float_array("s", s, (None, None, None))
-    target = validate.float_array("target", target, s.shape, dtype=s.dtype)
-    batch_size = validate.size("batch_size", batch_size)
-    N, T, _ = s.shape
-    low, high = prompt
-    if not 1 <= low <= high <= T:
-        raise ValueError(f"prompt: expected 1 <= low <= high <= T = {T}, got {prompt!r}")
-
-    def sample(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        index = rng.choice(N, size=min(batch_size, N), replace=False)
-        P = rng.integers(low, high + 1, size=index.size)
-        return prompted(s[index], P), target[index]
-
-    return sample

@@ -87,8 +87,12 @@ def test_the_feedback_term_matters(rng):
 
 def test_fit_trains_it_and_keeps_the_class(rng):
     data = rb.book_task(np.random.default_rng(0), n=64)
+
+    def sample(rng):  # fresh prompts for every minibatch
+        index = rng.choice(64, size=16, replace=False)
+        return feedback.prompted(data.x[index], rng.integers(5, 21, size=16)), data.y[index]
+
     params = feedback.from_rnn(rb.init_params(1, 8, 1, rng=rng))
-    sample = feedback.free_running_batches(data.x, data.y, 16, prompt=(5, 20))
     x_val = feedback.prompted(data.x[:16], 10)
     before = rb.evaluate(params, x_val, data.y[:16])
     history = rb.fit(params, sample, optimizer=rb.Adam(0.01), steps=60, epochs=3,
@@ -99,15 +103,12 @@ def test_fit_trains_it_and_keeps_the_class(rng):
     assert len(history.val_loss) == 3
 
 
-def test_sampler_draws_prompts_in_range():
-    data = rb.book_task(np.random.default_rng(0), n=40, length=12)
-    sample = feedback.free_running_batches(data.x, data.y, 8, prompt=(3, 5))
-    x, target = sample(np.random.default_rng(0))
-    assert x.shape == (8, 12, 2) and target.shape == (8, 12, 1)
-    observed = x[:, :, 1].sum(axis=1)
-    assert observed.min() >= 3 and observed.max() <= 5
-    # each row observes a prefix: flags never go back to 1
-    assert np.all(np.diff(x[:, :, 1], axis=1) <= 0)
+def test_prompted_flags_a_prefix():
+    s = np.zeros((3, 6, 1))
+    x = feedback.prompted(s, np.array([1, 3, 6]))
+    assert x.shape == (3, 6, 2)
+    np.testing.assert_array_equal(x[:, :, 1].sum(axis=1), [1, 3, 6])
+    assert np.all(np.diff(x[:, :, 1], axis=1) <= 0)  # flags never go back to 1
 
 
 def test_rejects_bad_input(rng):
@@ -124,5 +125,3 @@ def test_rejects_bad_input(rng):
         feedback.prompted(np.zeros((2, 5, 1)), 0)
     with pytest.raises(ValueError, match="prompt"):
         feedback.prompted(np.zeros((2, 5, 1)), 6)
-    with pytest.raises(ValueError, match="prompt"):
-        feedback.free_running_batches(np.zeros((4, 5, 1)), np.zeros((4, 5, 1)), prompt=(3, 2))

@@ -68,3 +68,20 @@ def test_dominant_frequency_finds_the_sine(rng):
         rb.generation.dominant_frequency(series, np.array([0.6]))
     with pytest.raises(ValueError, match="series"):
         rb.generation.dominant_frequency(series[:, :3], grid)
+
+
+def test_generate_with_noise_feeds_back_noisy_forecasts(rng):
+    params = rb.init_params(1, 6, 1, scheme="xavier_normal", rng=rng)
+    prompt = rng.normal(size=(3, 4, 1))
+    out = rb.generate(params, prompt, 5, noise=0.1, rng=np.random.default_rng(7))
+    # replay: the same noise added to the forecasts, read in one forward pass
+    noise = np.random.default_rng(7)
+    fed = [out[:, k - 1 : k] + noise.normal(0.0, 0.1, (3, 1, 1)) for k in range(1, 5)]
+    full = np.concatenate([prompt, *fed], axis=1)
+    np.testing.assert_allclose(rb.forward(params, full).y[:, 3:], out, atol=1e-12)
+    assert not np.allclose(out, rb.generate(params, prompt, 5))
+    np.testing.assert_array_equal(out[:, 0], rb.generate(params, prompt, 5)[:, 0])
+    with pytest.raises(ValueError, match="rng"):
+        rb.generate(params, prompt, 5, noise=0.1)
+    with pytest.raises(ValueError, match="noise"):
+        rb.generate(params, prompt, 5, noise=-1.0)
