@@ -85,3 +85,15 @@ def test_generate_with_noise_feeds_back_noisy_forecasts(rng):
         rb.generate(params, prompt, 5, noise=0.1)
     with pytest.raises(ValueError, match="noise"):
         rb.generate(params, prompt, 5, noise=-1.0)
+
+
+@pytest.mark.parametrize("T0", [1, 2, 7])
+def test_generate_ar_matches_predict_ar_for_short_and_long_prompts(rng, T0):
+    """Prompts shorter than k use the lower-order models, as predict_ar does."""
+    data = rb.sine_waves(12, 15, noise=0.1, rng=rng)
+    coefs = rb.fit_ar(data.x, data.y, 5)
+    out = rb.generate_ar(coefs, data.x[:, :T0], 6)
+    series = np.concatenate([data.x[:, :T0], out[:, :-1]], axis=1)
+    np.testing.assert_allclose(rb.predict_ar(coefs, series)[:, T0 - 1 :], out, atol=1e-12)
+    with pytest.raises(ValueError, match="coefs"):
+        rb.generate_ar(coefs[:, :-1], data.x[:, :T0], 2)
