@@ -1,6 +1,7 @@
 """The validation sweep behind the tuned recipe of the training chapter.
 
-    python benchmarks/training_sweep.py   # 20 minutes of CPU; writes training_sweep.json
+    python benchmarks/training_sweep.py       # 20 minutes of CPU; writes training_sweep.json
+    python benchmarks/training_sweep.py mlp   # only the MLP's rows, keeping the RNN's
 
 The training chapter (book/training.md) chooses its tuned recipe on the validation split of
 ``rb.book_split(0)``: learning rate, batch size, number of epochs and learning-rate schedule,
@@ -12,8 +13,10 @@ runs reproduce the stored numbers. **No run of this script reads the test split*
 test split is read by the chapter, once, for the recipe it picked.
 
 The results do not depend on the machine (every run is seeded), so they are stored without
-timings. Rerun this script after changing the training code or the grid: the chapter's check
-fails when the stored numbers are stale.
+timings, with, per model, the hash of the package and of the code of every function its rows
+depend on (SOURCES, as benchmarks/gated_recall.py records them: docstrings and comments do
+not count); the chapter compares those hashes with its own code's and repeats some of the
+runs. Rerun this script after changing the training code or the grid.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from common import provenance  # noqa: E402
+from gated_recall import code_digest, code_digests  # noqa: E402
 
 import rnnbook as rb  # noqa: E402
 
@@ -41,6 +45,13 @@ GRID = {
 }
 WARMUP = 50  # steps of linear warm-up before the cosine decay
 MODELS = ("rnn", "mlp")  # the RNN, and the windowed MLP over the whole history (K = T = 25)
+# The code the results depend on (with run() below); the chapter compares these digests.
+SOURCES = (
+    "rnnbook.params", "rnnbook.validate", "rnnbook.train",
+    "rnnbook.optim", "rnnbook.clip", "rnnbook.loss", "rnnbook.init", "rnnbook.data._draw",
+    "rnnbook.data.sine_waves", "rnnbook.data.book_task", "rnnbook.data.book_split",
+    "rnnbook.data.split", "rnnbook.experiment.train_run",
+)  # fmt: skip
 
 
 def run(parts: rb.Split, model: str, config: dict, seed: int) -> rb.Run:
@@ -58,17 +69,30 @@ def run(parts: rb.Split, model: str, config: dict, seed: int) -> rb.Run:
     )  # fmt: skip
 
 
+MODEL_SOURCES = {"rnn": ("rnnbook.rnn",), "mlp": ("rnnbook.window",)}
+
+
+def sources(model: str) -> dict[str, str]:
+    """The code digests of what the rows of `model` depend on, and of :func:`run`."""
+    names = MODEL_SOURCES[model] + SOURCES
+    return {**code_digests(names), "benchmarks.training_sweep.run": code_digest(run)}
+
+
 def _one(job):
     model, config, seed = job
     result = run(rb.book_split(0), model, config, seed)
     return {"val_mse": result.val_mse, "best_epoch": result.history.best_epoch}
 
 
-def main(models=MODELS) -> dict:
+def main(models=MODELS, stored: dict | None = None) -> dict:
+    """Run the rows of `models`; the other models' rows (and provenance) come from `stored`."""
     configs = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
     jobs = [(m, c, s) for m in models for c in configs for s in SEEDS]
     results = rb.over_seeds(lambda i: _one(jobs[i]), range(len(jobs)), processes=2)
-    rows = []
+    rows = [r for r in (stored or {}).get("rows", []) if r["model"] not in models]
+    computed = {m: c for m, c in (stored or {}).get("computed", {}).items() if m not in models}
+    for model in models:
+        computed[model] = {"sources": sources(model), **provenance(Path(rb.__file__).parent)}
     for i in range(0, len(jobs), len(SEEDS)):
         model, config, _ = jobs[i]
         runs = results[i : i + len(SEEDS)]
@@ -79,13 +103,18 @@ def main(models=MODELS) -> dict:
         "seeds": list(SEEDS),
         "grid": GRID,
         "warmup_steps": WARMUP,
-        "rows": rows,
-        **provenance(Path(rb.__file__).parent),
+        "rows": sorted(rows, key=lambda r: MODELS.index(r["model"])),
+        "task": {k: list(v) if isinstance(v, tuple) else v for k, v in rb.data.BOOK_TASK.items()},
+        "computed": computed,  # per model: the code and machine its rows were computed with
     }
 
 
 if __name__ == "__main__":
-    result = main()
-    (HERE / "training_sweep.json").write_text(json.dumps(result, indent=1) + "\n")
+    import sys
+
+    models = tuple(sys.argv[1:]) or MODELS
+    path = HERE / "training_sweep.json"
+    result = main(models, json.loads(path.read_text()) if path.exists() else None)
+    path.write_text(json.dumps(result, indent=1) + "\n")
     best = min(result["rows"], key=lambda r: sum(r["val_mse"]))
     print("best on validation:", {k: best[k] for k in GRID}, best["val_mse"])

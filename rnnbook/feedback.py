@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .rnn import ForwardCache, RNNParams, _matmul, check_params
+from .rnn import RNNParams, _matmul, check_params
 
 
 @dataclass
@@ -68,20 +68,38 @@ def from_rnn(params: RNNParams) -> FeedbackParams:
 
 
 @dataclass(frozen=True)
-class FeedbackCache(ForwardCache):
+class FeedbackCache:
     """What :func:`forward` keeps: the inputs the network actually read, and the flags.
 
     Attributes
     ----------
     xs : ndarray, shape (T, B, D)
         x~_t of (eq-feedback-input), time-major: observed values or fed-back outputs.
-    hs, ys
-        As in :class:`rnnbook.ForwardCache`.
+    hs : ndarray, shape (T + 1, B, H)
+        h_0..h_T, time-major.
+    ys : ndarray, shape (T, B, D)
+        y_1..y_T, time-major.
     observed : ndarray, shape (T, B, 1)
         The flags m_t.
+
+    ``y`` (B, T, D) and ``h`` (B, T, H) are batch-first views, as in
+    :class:`rnnbook.ForwardCache`.
     """
 
-    observed: np.ndarray | None = None
+    xs: np.ndarray
+    hs: np.ndarray
+    ys: np.ndarray
+    observed: np.ndarray
+
+    @property
+    def y(self) -> np.ndarray:
+        """The outputs y_1..y_T, batch-first view of shape (B, T, D) (what the loss reads)."""
+        return self.ys.transpose(1, 0, 2)
+
+    @property
+    def h(self) -> np.ndarray:
+        """Hidden states h_1..h_T, batch-first view of shape (B, T, H)."""
+        return self.hs[1:].transpose(1, 0, 2)
 
 
 def prompted(s: np.ndarray, prompt: int | np.ndarray) -> np.ndarray:
