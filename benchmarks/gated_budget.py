@@ -1,0 +1,100 @@
+"""The recall task at lags 50 and 100 with four times the budget (gated-cells chapter).
+
+    python benchmarks/gated_budget.py      # about 15 minutes on 2 cores; writes gated_budget.json
+
+The controls a referee asks for after benchmarks/gated_recall.py: is the vanilla RNN's failure
+at lag 100 only a matter of compute, and would the default gated cells learn lag 50 or 100 if
+they were given longer? This script trains, with the recipe of gated_recall.py (same
+cells, data, test sets and optimizer; only the number of updates differs), the vanilla RNN
+with H = 16 and H = 32, with an orthogonal and with an identity recurrent matrix (Le et al.,
+2015), and the GRU and the LSTM with their default gate biases, for STEPS = 4,000 updates:
+at H = 16 a GRU or LSTM step costs about 3.5 vanilla steps (gated_cost.json), so 4,000
+vanilla updates take longer than the 1,000 updates of the gated cells in gated_recall.json,
+and 4,000 gated updates are four times their budget there. The test R^2 is recorded every
+CHECKPOINT updates, with the code digests of gated_recall.py.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"  # before NumPy is imported
+
+import json  # noqa: E402
+import multiprocessing as mp  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from common import provenance  # noqa: E402
+from gated_recall import ARMS, RECIPE, code_digests, test_set  # noqa: E402
+
+import rnnbook as rb  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+LAGS = (50, 100)
+SEEDS = tuple(range(5))
+STEPS = 4000
+CHECKPOINT = 100
+# arm -> (cell, hidden size, options), as in gated_recall.ARMS, plus the identity start
+LONG_ARMS = {arm: ARMS[arm] for arm in ("rnn", "rnn_h32", "rnn_orthogonal", "gru", "lstm")}
+LONG_ARMS["rnn_identity"] = ("rnn", 16, {"scheme": "identity"})
+
+
+def init(arm: str, rng: np.random.Generator) -> rb.Params:
+    """The initial parameters of `arm` (D = O = 1), drawn from `rng`."""
+    cell, H, options = LONG_ARMS[arm]
+    make = {"rnn": rb.init_params, "gru": rb.gru.init_params, "lstm": rb.lstm.init_params}
+    return make[cell](1, H, 1, rng=rng, **options)
+
+
+def run(job: tuple[str, int, int]) -> tuple[tuple[str, int, int], list[float]]:
+    """Train `arm` at `lag` from `seed`; the test R^2 after every CHECKPOINT updates."""
+    arm, lag, seed = job
+    rng = np.random.default_rng(seed)
+    params = init(arm, rng)
+    test, optimizer = test_set(lag), rb.Adam(RECIPE["learning_rate"])
+    scores = []
+    for _ in range(STEPS // CHECKPOINT):
+        try:
+            rb.fit(params, rb.recall_batches(lag, RECIPE["batch_size"]), loss=rb.recall_loss,
+                   optimizer=optimizer, steps=CHECKPOINT, clip_norm=RECIPE["clip_norm"],
+                   rng=rng)  # fmt: skip
+        except rb.DivergenceError:
+            scores += [float("nan")] * (STEPS // CHECKPOINT - len(scores))
+            break
+        scores.append(rb.recall_score(params, test))
+    return job, scores
+
+
+def main(processes: int = 2) -> dict:
+    jobs = [(arm, lag, seed) for arm in LONG_ARMS for lag in LAGS for seed in SEEDS]
+    jobs.sort(key=lambda job: (LONG_ARMS[job[0]][0] == "rnn", -job[1]))  # slow jobs first
+    r2 = {arm: {str(lag): [None] * len(SEEDS) for lag in LAGS} for arm in LONG_ARMS}
+    start = time.time()
+    with mp.get_context("fork").Pool(processes) as pool:
+        for k, ((arm, lag, seed), scores) in enumerate(pool.imap_unordered(run, jobs), 1):
+            r2[arm][str(lag)][SEEDS.index(seed)] = scores
+            print(f"[{k}/{len(jobs)} {time.time() - start:.0f} s] {arm} L={lag} seed {seed}: "
+                  f"R^2 {scores[9]:.3f} at 1000, {scores[-1]:.3f} at {STEPS}",
+                  flush=True)  # fmt: skip
+    return {
+        "description": "test R^2 of the recall task after every `checkpoint` updates, "
+        "r2[arm][lag][seed][k] after (k + 1) * checkpoint updates",
+        "recipe": RECIPE,
+        "arms": {arm: {"cell": c, "hidden_size": H, **o} for arm, (c, H, o) in LONG_ARMS.items()},
+        "lags": list(LAGS),
+        "seeds": list(SEEDS),
+        "steps": STEPS,
+        "checkpoint": CHECKPOINT,
+        "r2": r2,
+        "sources": code_digests(),
+        **provenance(Path(rb.__file__).parent),
+    }
+
+
+if __name__ == "__main__":
+    result = main(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+    (HERE / "gated_budget.json").write_text(json.dumps(result, indent=1) + "\n")
