@@ -55,10 +55,9 @@ def test_fit_with_a_sampler_and_the_recall_loss_serves_the_fourth_cell(rng):
 
 
 def test_fit_gives_the_gated_cells_the_same_numbers_as_their_own_functions(rng):
-    """No workspace in the gated modules: fit runs their forward and backward, step by step
-    the same as a hand-written loop of forward, loss, BPTT, clipping and Adam."""
+    """fit on a gated cell (through its workspace if the module has one, else its forward and
+    backward) is, step by step, a hand-written loop of forward, loss, BPTT, clipping, Adam."""
     for module in (rb.gru, rb.lstm):
-        assert not hasattr(module, "make_workspace")
         start = module.init_params(1, 5, 1, rng=np.random.default_rng(0))
         sample = rb.recall_batches(4, 8)
         fitted = start.copy()
