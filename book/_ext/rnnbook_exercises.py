@@ -4,6 +4,14 @@
 that chapter's sphinx-exercise exercises (numbered as in the chapter) each followed by its
 solution in a closed dropdown, and a link back to where the exercise appears. It is generated
 from the resolved chapters at build time, so a new chapter or exercise appears by itself.
+Solutions of both forms count: the ``{solution}`` directive and the gated
+``{solution-start}`` ... ``{solution-end}``, whose executed code cells and outputs come along.
+
+In the PDF (LaTeX builder), the page holding the list becomes the solutions appendix instead:
+every solution of the book moves there from after its exercise, grouped by chapter; each
+exercise ends with the page of its solution, and each solution's title links back to its
+exercise. The student edition (``rnnbook_editions``) has no solutions and leaves this page
+out.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import posixpath
 
 import rnnbook_meta
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
@@ -126,7 +135,84 @@ def build_list(app: Sphinx, here_doc: str) -> list[nodes.Node]:
     return sections
 
 
+#: The LaTeX label of a solution in the appendix.
+SOLUTION_LABEL = "rnnbook-solution:{}"
+APPENDIX_TITLE = "Solutions to the exercises"
+APPENDIX_TEXT = (
+    "The solutions of the exercises, chapter by chapter. Each exercise ends with the page of "
+    "its solution here, and the title of each solution links back to its exercise."
+)
+
+
+def _latex(text: str) -> nodes.raw:
+    return nodes.raw("", text, format="latex")
+
+
+def latex_appendix(app: Sphinx, tree: nodes.document) -> None:
+    """The LaTeX builder's single tree: gather every solution where the list's page is."""
+    placeholders = list(tree.findall(exercise_list))
+    for extra in placeholders[1:]:
+        extra.replace_self([])
+    if not placeholders:
+        return  # no list page: each solution stays after its exercise
+    place = placeholders[0]
+    page = next(iter(_ancestors(place, nodes.section)), None)
+    if page is None:
+        place.replace_self([])
+        return
+    exercises = {ex.get("label"): ex for ex in tree.findall(_is_exercise)}
+    by_chapter: dict[str, list] = {}
+    solutions = rnnbook_meta.by_document(tree, lambda n: isinstance(n, solution_node))
+    for chapter, sol in solutions:
+        exercise = exercises.get(sol.get("target_label"))
+        if exercise is None or chapter not in app.env.all_docs:
+            continue
+        label = SOLUTION_LABEL.format(sol.get("label", ""))
+        pointer = nodes.paragraph(
+            "",
+            "",
+            _latex(
+                f"\\hyperref[{label}]{{\\sphinxstyleemphasis{{Solution on page "
+                f"\\pageref*{{{label}}}.}}}}"
+            ),
+        )
+        exercise += pointer
+        sol.parent.remove(sol)
+        by_chapter.setdefault(chapter, []).append((label, sol))
+    # The page becomes the appendix: its title and text say what it holds in print.
+    title = page[0] if page.children and isinstance(page[0], nodes.title) else None
+    page.children = []
+    if title is not None:
+        title.children = [nodes.Text(APPENDIX_TITLE)]
+        page += title
+    page += nodes.paragraph(text=APPENDIX_TEXT)
+    for chapter, solutions in by_chapter.items():
+        number = rnnbook_meta.chapter_number(app.env, chapter)
+        name = app.env.titles[chapter].astext()
+        section = nodes.section(ids=[f"solutions-{chapter.rsplit('/', 1)[-1]}"])
+        section += nodes.title(text=f"Chapter {number}: {name}" if number else name)
+        for label, sol in solutions:
+            # Under its chapter's name, so that the references it holds still resolve there.
+            scope = addnodes.start_of_file(docname=chapter)
+            scope += _latex(f"\\phantomsection\\label{{{label}}}\n")
+            scope += sol
+            section += scope
+        page += section
+
+
+def _ancestors(node: nodes.Node, kind: type):
+    node = node.parent
+    while node is not None:
+        if isinstance(node, kind):
+            yield node
+        node = node.parent
+
+
 def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    if app.builder.format == "latex":
+        if docname == app.config.root_doc:
+            latex_appendix(app, doctree)
+        return
     placeholders = list(doctree.findall(exercise_list))
     if not placeholders:
         return
