@@ -15,10 +15,11 @@ chapter of the book runs this code at build time.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import analysis, notebook, plots
+from . import analysis, notebook, plots, reference
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
+    chunked_bptt,
     geometric_rate,
     grad_norm_vs_lag,
     hidden_pca,
@@ -26,8 +27,18 @@ from .analysis import (
     jacobian_product,
     last_step_gradients,
     local_jacobians,
+    peak_memory,
     power_norms,
     recall_score,
+)
+from .baselines import (
+    SinePrior,
+    bayes_exact_predict,
+    bayes_forecast,
+    bayes_predict,
+    fit_linear,
+    predict_linear,
+    sine_prior,
 )
 from .clip import clip_grad_norm, clip_grad_value, global_norm
 from .data import (
@@ -57,6 +68,7 @@ from .experiment import (
     mean_and_se,
     over_seeds,
     paired_difference,
+    sequence_mse,
     step_mse,
     summarize,
     train_run,
@@ -77,6 +89,7 @@ from .optim import SGD, Adam, Schedule, cosine_decay, linear_warmup
 from .params import Params, model_of
 from .rnn import ForwardCache, RNNParams, backward, bptt, forward
 from .train import DivergenceError, History, evaluate, fit
+from .window import WindowParams, init_window, window_features
 
 try:
     __version__ = version("rnnbook")
@@ -84,6 +97,17 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "SinePrior",
+    "bayes_exact_predict",
+    "bayes_forecast",
+    "bayes_predict",
+    "fit_linear",
+    "predict_linear",
+    "sine_prior",
+    "sequence_mse",
+    "WindowParams",
+    "init_window",
+    "window_features",
     "linear_warmup",
     "cosine_decay",
     "Schedule",
@@ -97,6 +121,9 @@ __all__ = [
     "analysis",
     "notebook",
     "plots",
+    "reference",
+    "chunked_bptt",
+    "peak_memory",
     "Adam",
     "DivergenceError",
     "ForwardCache",
