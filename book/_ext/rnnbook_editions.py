@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 #: The Sphinx tag the student edition adds (``{only} not student`` blocks).
 TAG = "student"
-#: Environment metadata keys: labels this page's solutions had, labels of a page left out.
+#: Environment metadata key: {label inside a dropped solution: the exercise it solves}.
 DROPPED = "rnnbook-dropped-labels"
 #: A page holding this directive is for instructors (rnnbook_exercises).
 INSTRUCTORS_DIRECTIVE = "rnnbook-exercise-list"
@@ -167,8 +167,10 @@ def leave_out_instructors_pages(app: Sphinx, config) -> None:
         del site_map[docname]
         relative = path.relative_to(app.srcdir).as_posix()
         config.exclude_patterns = [*config.exclude_patterns, relative]
-        labels = _TARGET.findall(path.read_text(encoding="utf-8"))
-        config.rnnbook_left_out[docname] = [label.lower() for label in labels]
+        source = path.read_text(encoding="utf-8")
+        labels = [label.lower() for label in _TARGET.findall(source)]
+        heading = re.search(r"^#\s+(.+)$", source, re.MULTILINE)
+        config.rnnbook_left_out[docname] = (heading.group(1) if heading else docname, labels)
     if pages:
         logger.info(f"rnnbook_editions: student edition, leaving out {', '.join(pages)}")
 
@@ -195,34 +197,53 @@ class DropSolutions(SphinxTransform):
         if self.config.rnnbook_edition_name != "student":
             return
         registry = getattr(self.env, "sphinx_exercise_registry", {})
-        dropped = []
+        dropped = {}  # label of anything inside a solution -> the exercise it solves
         for node in list(self.document.findall(solution_node)):
-            dropped += _forget(self.document, node)
+            for name in _forget(self.document, node):
+                dropped[name] = node.get("target_label", "")
             registry.pop(node.get("label", ""), None)
             node.parent.remove(node)
-        for node in list(self.document.findall(solution_start_node | solution_end_node)):
+        gates = (solution_start_node, solution_end_node)
+        for node in list(self.document.findall(lambda n: isinstance(n, gates))):
             node.parent.remove(node)  # only left if sphinx-exercise reported a broken pair
         if dropped:
-            self.env.metadata[self.env.docname][DROPPED] = sorted(set(dropped))
+            self.env.metadata[self.env.docname][DROPPED] = dropped
 
 
-def left_out_labels(app: Sphinx) -> set[str]:
-    labels = {label for labels in app.config.rnnbook_left_out.values() for label in labels}
-    for meta in app.env.metadata.values():
-        labels.update(meta.get(DROPPED, ()))
-    return labels
+def _exercise_number(env, label: str) -> str:
+    for numbers in env.toc_fignumbers.values():
+        number = numbers.get("exercise", {}).get(label)
+        if number:
+            return ".".join(map(str, number))
+    return ""
+
+
+def left_out_text(app: Sphinx, env, target: str) -> str | None:
+    """What a reference to `target` reads as when it was left out, or None if it was not."""
+    for docname, (title, labels) in app.config.rnnbook_left_out.items():
+        if target == docname or target in labels:
+            return title
+    for meta in env.metadata.values():
+        exercise = meta.get(DROPPED, {}).get(target)
+        if exercise is not None:
+            number = _exercise_number(env, exercise)
+            return f"the solution to Exercise {number}" if number else "its solution"
+    return None
 
 
 def unlink_left_out(app: Sphinx, env, node, contnode):
-    """A reference to a left-out solution or page: its text, without a link."""
+    """A reference to a left-out solution or page: text, without a link."""
     if app.config.rnnbook_edition_name != "student":
         return None
     target = node.get("reftarget", "")
     if node.get("reftype") == "doc":
-        hit = docname_join(node.get("refdoc", ""), target) in app.config.rnnbook_left_out
-    else:
-        hit = target.lower() in left_out_labels(app)
-    return contnode if hit else None
+        target = docname_join(node.get("refdoc", ""), target)
+    text = left_out_text(app, env, target.lower() if node.get("reftype") != "doc" else target)
+    if text is None:
+        return None
+    if node.get("refexplicit"):
+        return contnode
+    return nodes.inline(text, text)
 
 
 def strip_published_sources(app: Sphinx, exception: Exception | None) -> None:

@@ -69,7 +69,7 @@ def title_page(m: rnnbook_meta.BookMeta) -> str:
     """LaTeX for the title page: Sphinx's, with the version and the edition date."""
     release = m.version
     if m.edition == "student":
-        release += r" \textendash{} student edition, without solutions"
+        release += ", student edition"
     return rf"\date{{{tex(m.date)}}}\release{{{release}}}\sphinxmaketitle"
 
 
