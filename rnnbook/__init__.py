@@ -15,7 +15,7 @@ chapter of the book runs this code at build time.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import analysis, notebook, plots, reference
+from . import analysis, gru, lstm, notebook, plots, reference
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
@@ -75,16 +75,21 @@ from .experiment import (
 )
 from .generation import generate, generate_ar
 from .gradcheck import gradcheck, numerical_gradient, relative_error
+from .gru import GRUParams
 from .init import (
+    critical_gain,
     init_params,
     largest_singular_value,
+    mean_field,
     orthogonal,
+    pytorch_default,
     scaled_normal,
     spectral_radius,
     xavier_normal,
     xavier_uniform,
 )
 from .loss import mse_loss, recall_loss
+from .lstm import LSTMParams
 from .optim import SGD, Adam, Schedule, cosine_decay, linear_warmup
 from .params import Params, model_of
 from .rnn import ForwardCache, RNNParams, backward, bptt, forward
@@ -97,6 +102,13 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "gru",
+    "lstm",
+    "GRUParams",
+    "LSTMParams",
+    "critical_gain",
+    "mean_field",
+    "pytorch_default",
     "SinePrior",
     "bayes_exact_predict",
     "bayes_forecast",

@@ -5,11 +5,13 @@ per step,
 
     J_t = dh_t/dh_{t-1} = diag(1 - h_t^2) W_hh                       (eq-jacobian)
 
-so the sensitivity of h_t to an earlier state h_k is the product
+so the sensitivity of h_t to an earlier state h_j, a total derivative through
+the states in between, is the product over the lag t - j
 
-    dh_t/dh_k = J_t J_{t-1} ... J_{k+1}                             (eq-jacobian-product)
+    dh_t/dh_j = J_t J_{t-1} ... J_{j+1}                             (eq-jacobian-product)
 
-and norm(dh_t/dh_k) <= sigma_max(W_hh)^(t-k) because 0 < 1 - h^2 <= 1 (eq-jacobian-bound).
+and norm(dh_t/dh_j) <= sigma_max(W_hh)^(t-j) because 0 < 1 - h^2 <= 1 (eq-jacobian-bound).
+Jacobians are in numerator layout: entry (a, b) of dh_t/dh_j is d h_{t,a} / d h_{j,b}.
 The functions here compute these quantities from a forward cache, so that the
 chapters on BPTT and vanishing gradients can measure what the equations claim.
 All of them read the states h_0..h_T from ``cache.hs``.
@@ -71,15 +73,15 @@ def local_jacobians(params: RNNParams, cache: ForwardCache) -> np.ndarray:
     return _jacobian(_states(params, cache)[:, 1:], params.W_hh)
 
 
-def jacobian_product(params: RNNParams, cache: ForwardCache, t: int, k: int) -> np.ndarray:
-    """The Jacobian dh_t/dh_k = J_t J_{t-1} ... J_{k+1} of every sequence.
+def jacobian_product(params: RNNParams, cache: ForwardCache, t: int, j: int) -> np.ndarray:
+    """The Jacobian dh_t/dh_j = J_t J_{t-1} ... J_{j+1} of every sequence.
 
     Parameters
     ----------
     params : RNNParams
     cache : ForwardCache
-    t, k : int
-        Steps with 0 <= k <= t <= T; step 0 is h_0. For t == k the result is the identity.
+    t, j : int
+        Steps with 0 <= j <= t <= T; step 0 is h_0. For t == j the result is the identity.
 
     Returns
     -------
@@ -87,17 +89,17 @@ def jacobian_product(params: RNNParams, cache: ForwardCache, t: int, k: int) -> 
     """
     hs = _states(params, cache)
     B, T1, H = hs.shape
-    t, k = _step("t", t, T1 - 1), _step("k", k, T1 - 1)
-    if k > t:
-        raise ValueError(f"k: expected k <= t = {t} (h_t depends only on earlier states), got {k}")
+    t, j = _step("t", t, T1 - 1), _step("j", j, T1 - 1)
+    if j > t:
+        raise ValueError(f"j: expected j <= t = {t} (h_t depends only on earlier states), got {j}")
     product = np.broadcast_to(np.eye(H, dtype=params.dtype), (B, H, H)).copy()
-    for i in range(k + 1, t + 1):
+    for i in range(j + 1, t + 1):
         product = _jacobian(hs[:, i], params.W_hh) @ product  # (eq-jacobian-product)
     return product
 
 
 def jacobian_norms(params: RNNParams, cache: ForwardCache, index: int = 0) -> np.ndarray:
-    """The spectral norms of dh_t/dh_k for all pairs of steps, of one sequence.
+    """The spectral norms of dh_t/dh_j for all pairs of steps, of one sequence.
 
     Costs O(T^2 H^3): meant for the chapters' T of a few hundred and H of a few dozen.
 
@@ -111,8 +113,8 @@ def jacobian_norms(params: RNNParams, cache: ForwardCache, index: int = 0) -> np
     Returns
     -------
     ndarray, shape (T + 1, T + 1)
-        ``N[t, k] = ||dh_t/dh_k||_2`` for 0 <= k <= t <= T (so ``N[t, t] = 1``);
-        NaN for k > t, where h_t does not depend on h_k.
+        ``N[t, j] = ||dh_t/dh_j||_2`` for 0 <= j <= t <= T (so ``N[t, t] = 1``);
+        NaN for j > t, where h_t does not depend on h_j.
     """
     hs = _states(params, cache)
     B, T1, H = hs.shape
@@ -122,7 +124,7 @@ def jacobian_norms(params: RNNParams, cache: ForwardCache, index: int = 0) -> np
     h = hs[index]
     norms = np.full((T1, T1), np.nan)
     identity = np.eye(H, dtype=params.dtype)[None]
-    products = identity  # dh_0/dh_0, stacked over k = 0..t
+    products = identity  # dh_0/dh_0, stacked over j = 0..t
     norms[0, 0] = 1.0
     for t in range(1, T1):
         products = np.concatenate([_jacobian(h[t], params.W_hh) @ products, identity])
@@ -235,7 +237,7 @@ def grad_norm_vs_lag(params: RNNParams, cache: ForwardCache, dh_T: np.ndarray) -
 def power_norms(W: np.ndarray, n: int) -> np.ndarray:
     """Spectral norms of W^j for j = 0..n: the Jacobian products of a *linear* RNN.
 
-    For h_t = W h_{t-1} + W_xh x_t + b_h (no tanh), dh_t/dh_k = W^(t-k) whatever the input.
+    For h_t = W h_{t-1} + W_xh x_t + b_h (no tanh), dh_t/dh_j = W^(t-j) whatever the input.
 
     Parameters
     ----------

@@ -106,7 +106,7 @@ def sine_waves(
         T, the number of input steps (T + 1 samples are drawn).
     freq, phase, amplitude : float or (low, high)
         A fixed value, or an interval to draw uniformly from, per sequence.
-        Frequency is in cycles per step and must stay below the Nyquist limit 0.5.
+        Frequency is in cycles per step, below the Nyquist limit 0.5.
     noise : float
         Standard deviation of Gaussian noise added to every sample.
     rng : numpy.random.Generator
@@ -123,7 +123,9 @@ def sine_waves(
     validate.positive("noise", noise, allow_zero=True)
     f = _draw("freq", freq, n, rng)
     if np.any(f <= 0) or np.any(f >= 0.5):
-        raise ValueError(f"freq: expected values in (0, 0.5) cycles per step, got {freq!r}")
+        raise ValueError(
+            f"freq: expected values in (0, 0.5) cycles per step, got {freq!r}"
+        )  # fmt: skip
     phi = _draw("phase", phase, n, rng)
     A = _draw("amplitude", amplitude, n, rng)
     t = np.arange(length + 1)
@@ -176,10 +178,11 @@ def book_task(rng: np.random.Generator, n: int = 600, length: int = 25, **overri
 
 
 def book_split(seed: int = 0, **options) -> Split:
-    """The book's task drawn with ``np.random.default_rng(seed)`` and split 70/15/15.
+    """The book's task drawn with ``default_rng(seed)`` and split 70/15/15.
 
-    Every chapter that uses ``book_split(0)`` trains, validates and tests on the
-    same sequences, so their numbers can be compared. `options` go to :func:`book_task`.
+    Every chapter that uses ``book_split(0)`` trains, validates and tests on
+    the same sequences, so their numbers can be compared. `options` go to
+    :func:`book_task`.
     """
     rng = np.random.default_rng(validate.size("seed", seed, minimum=0))
     return split(book_task(rng, **options), rng=rng)
@@ -208,8 +211,12 @@ def split(
     Whole sequences go to one set, so no test sequence is seen in training.
     """
     rng = validate.generator("rng", rng)
-    if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
-        raise ValueError(f"fractions: expected three numbers >= 0 summing to 1, got {fractions!r}")
+    ok = len(fractions) == 3 and min(fractions) >= 0
+    if not (ok and np.isclose(sum(fractions), 1.0)):
+        raise ValueError(
+            "fractions: expected three numbers >= 0 summing to 1, "
+            f"got {fractions!r}"
+        )  # fmt: skip
     order = rng.permutation(len(data))
     n_train = int(round(fractions[0] * len(data)))
     n_val = int(round(fractions[1] * len(data)))

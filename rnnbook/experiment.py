@@ -343,6 +343,7 @@ def baseline_predictions(
     *,
     data: SineWaves | None = None,
     task: dict | None = None,
+    bayes: bool = True,
 ) -> dict[str, np.ndarray]:
     """Predictions of every reference: persistence, AR(k), full-history linear, Bayes.
 
@@ -360,6 +361,8 @@ def baseline_predictions(
     task : dict, optional
         What the Bayes predictor assumes: entries of :data:`rnnbook.data.BOOK_TASK`
         to replace; pass the options the data were drawn with, e.g. ``{"noise": 0.02}``.
+    bayes : bool
+        Include the Bayes predictor (it needs noise > 0; leave it out for noiseless data).
 
     Returns
     -------
@@ -373,7 +376,8 @@ def baseline_predictions(
     for k in orders:
         out[f"AR({k})"] = predict_ar(fit_ar(train.x, train.y, k), data.x)
     out[LINEAR] = predict_linear(fit_linear(train.x, train.y), data.x)
-    out[BAYES] = bayes_predict(data.x, sine_prior(task))
+    if bayes:
+        out[BAYES] = bayes_predict(data.x, sine_prior(task))
     return out
 
 
@@ -383,8 +387,9 @@ def baseline_mse(
     *,
     data: SineWaves | None = None,
     task: dict | None = None,
+    bayes: bool = True,
 ) -> dict[str, float]:
     """The MSE of every reference of :func:`baseline_predictions` on `data` (the test split)."""
     data = parts.test if data is None else data
-    predictions = baseline_predictions(parts, orders, data=data, task=task)
+    predictions = baseline_predictions(parts, orders, data=data, task=task, bayes=bayes)
     return {name: float(np.mean((pred - data.y) ** 2)) for name, pred in predictions.items()}

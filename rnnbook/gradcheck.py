@@ -15,7 +15,7 @@ along e_i. The best step is eps* = (15 u |L| / (2 M))^(1/5): about 1e-3 if M is
 of order one, but M is not always small. On the BPTT chapter's problem M is in
 the hundreds for entries of b_h and h_0, and at eps = 1e-3 their relative error
 is about 1e-9; the default eps = 3e-4 is near their eps*, and there the largest
-relative error over all entries is below 1e-10.
+relative error over all entries is about 1e-10.
 """
 
 from __future__ import annotations

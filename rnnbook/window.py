@@ -2,12 +2,12 @@
 
 At step t the network sees the last K inputs, zero-padded before the start of the
 sequence, each with a mask bit that says whether that input exists (so a padded
-zero is not mistaken for a measured zero):
+zero is not mistaken for a measured zero)::
 
-    z_t = [(x_t, m_t), (x_{t-1}, m_{t-1}), ..., (x_{t-K+1}, m_{t-K+1})],
-          m_j = 1 if j >= 0 else 0, x_j = 0 for j < 0            (eq-window-features)
-    h_t = tanh(W_zh z_t + b_h)                                    (eq-window-hidden)
-    y_t = W_hy h_t + b_y                                          (eq-window-output)
+    z_t = [(x_t, m_t), (x_{t-1}, m_{t-1}), ..., (x_{t-K+1}, m_{t-K+1})]
+    with m_j = 1 and x_j as given for j >= 0, m_j = x_j = 0 for j < 0   (eq-window-features)
+    h_t = tanh(W_zh z_t + b_h)                                          (eq-window-hidden)
+    y_t = W_hy h_t + b_y                                                (eq-window-output)
 
 Nothing is carried from one step to the next: with K >= T the window holds the
 whole history, exactly what an RNN started from h_0 = 0 has read, so the only

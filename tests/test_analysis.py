@@ -123,7 +123,7 @@ def test_the_bound_sigma_max_to_the_lag_holds(seed, scale, H):
 
 def test_analysis_validates_its_input(problem):
     p, _, _, _, cache = problem
-    with pytest.raises(ValueError, match="k: expected k <= t"):
+    with pytest.raises(ValueError, match="j: expected j <= t"):
         rb.jacobian_product(p, cache, 2, 3)
     with pytest.raises(ValueError, match=r"t: expected a step in 0\.\.7"):
         rb.jacobian_product(p, cache, 8, 0)
@@ -293,6 +293,23 @@ def test_draw_unrolled_draws_every_node():
     assert {"$h_0$", "$x_4$", "$h_4$", "$y_4$", "$W_{hh}$", "$W_{xh}$", "$W_{hy}$"} <= texts
     assert len(ax.patches) >= 3 * 4 + 1 + 3  # boxes of the unrolled and the folded network
     assert not ax.axison
+
+
+def test_draw_backward_draws_every_gradient_and_both_sums():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig, ax = rb.plots.figure()
+    rb.plots.draw_backward(ax, steps=4)
+    texts = [t.get_text() for t in ax.texts]
+    for t in range(1, 5):
+        assert {rf"$\bar y_{t}$", rf"$\bar h_{t}$", rf"$\bar a_{t}$"} <= set(texts)
+    assert r"$\bar h_0$" in texts
+    assert texts.count("$+$") == 3  # h-bar_1..h-bar_3 receive two gradients, h-bar_4 one
+    assert sum("sum_t" in t for t in texts) == 2  # the two shared-gradient boxes
+    assert len(ax.patches) == 3 * 4 + 1 + 2
+    assert not ax.axison
+    matplotlib.pyplot.close(fig)
 
 
 def test_step_cost_measures_time_and_reproducible_memory():

@@ -240,7 +240,7 @@ def test_exact_bayes_matches_quadrature_under_the_ring_prior():
     task = {**rb.data.BOOK_TASK, "noise": 0.3}
     data = rb.book_task(np.random.default_rng(4), n=3, length=5, noise=0.3)
     exact = rb.bayes_exact_predict(
-        data.x, task, rng=np.random.default_rng(0), samples=40_000, n_freqs=8
+        data.x, task, rng=np.random.default_rng(0), samples=100_000, n_freqs=8
     )
     gaussian = rb.bayes_predict(data.x, rb.sine_prior(task, n_freqs=8))
     for i in range(3):
@@ -341,3 +341,9 @@ def test_train_run_trains_the_window_mlp_with_the_same_protocol():
     with pytest.raises(ValueError, match="init_options"):
         rb.train_run(parts, 0, init=lambda rng: rb.init_window(1, 4, 1, 12, rng),
                      init_options={"gain": 1.0})  # fmt: skip
+
+
+def test_exact_bayes_says_when_no_sample_reaches_the_ring():
+    data = rb.book_task(np.random.default_rng(0), n=2, length=20, amplitude=3.0)
+    with pytest.raises(RuntimeError, match="samples"):
+        rb.bayes_exact_predict(data.x, rng=np.random.default_rng(0), samples=50)

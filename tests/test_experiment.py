@@ -133,6 +133,8 @@ def test_baselines_on_other_data_and_task(parts):
     np.testing.assert_array_equal(pred["Bayes"], rb.bayes_predict(other.x, task))
     mse = rb.baseline_mse(parts, (2,), data=other, task={"noise": 0.1})
     assert mse["Bayes"] == pytest.approx(np.mean((pred["Bayes"] - other.y) ** 2))
+    quiet = rb.book_task(np.random.default_rng(9), n=50, length=12, noise=0.0)
+    assert "Bayes" not in rb.baseline_mse(parts, (2,), data=quiet, bayes=False)
 
 
 def test_sequence_mse():
