@@ -162,33 +162,42 @@ def toc_pages(src: Path, numbered_only: bool = False, root: bool = False) -> lis
 
 
 class _SolutionText(HTMLParser):
-    """The prose inside ``<div class="solution ...">`` elements of an HTML page (no code)."""
+    """The prose inside ``<div class="solution ...">`` elements of an HTML page.
+
+    Code and the solutions' titles (which repeat the exercise's title) are left out; where they
+    were, a ``|`` keeps words on either side from running together.
+    """
+
+    SKIPPED = ("pre", "code", "script", "style")
 
     def __init__(self):
         super().__init__()
-        self.depth, self.parts, self.solutions, self.code = 0, [], [], 0
+        self.depth, self.parts, self.solutions = 0, [], []
+        self.skip: list[str] = []  # open tags whose text is left out
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("pre", "code", "script", "style"):
-            self.code += 1
+        classes = (dict(attrs).get("class") or "").split()
+        if tag in self.SKIPPED or (tag == "p" and "admonition-title" in classes):
+            self.skip.append(tag)
+            self.parts.append(" | ")
         if tag != "div":
             return
-        classes = (dict(attrs).get("class") or "").split()
         if self.depth:
             self.depth += 1
         elif "solution" in classes:
             self.depth, self.parts = 1, []
 
     def handle_endtag(self, tag):
-        if tag in ("pre", "code", "script", "style"):
-            self.code -= 1
+        if self.skip and tag == self.skip[-1]:
+            self.skip.pop()
+            self.parts.append(" | ")
         if tag == "div" and self.depth:
             self.depth -= 1
             if not self.depth:
                 self.solutions.append(" ".join(self.parts))
 
     def handle_data(self, data):
-        if self.depth and not self.code:
+        if self.depth and not self.skip:
             self.parts.append(data)
 
 
@@ -199,7 +208,6 @@ def solution_snippets(page: str) -> list[str]:
     snippets = []
     for text in parser.solutions:
         runs = re.findall(r"[A-Za-z][A-Za-z ,;']{24,}[A-Za-z]", re.sub(r"\s+", " ", text))
-        runs = [r for r in runs if not r.startswith("Solution to")]
         if runs:
             snippets.append(max(runs, key=len))
     return snippets
