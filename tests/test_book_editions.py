@@ -47,6 +47,7 @@ SOLUTION_MARKERS = (
     "GATED-SOLUTION-TEXT",
     "GATED-SOLUTION-OUTPUT",
     "GATED-SOLUTION-AFTER",
+    "APPENDIX-SOLUTION-TEXT",
 )
 KEPT_MARKERS = ("PROSE-AFTER-PLAIN", "PROSE-AFTER-GATED", "CHAPTER-OUTPUT")
 #: The solutions appendix's heading in the PDF's text (a chapter, or an appendix).
@@ -121,7 +122,7 @@ def test_student_edition_leaves_the_instructors_pages_out_of_the_toc(tmp_path):
     from sphinx_external_toc.parsing import parse_toc_yaml
 
     shutil.copy(FIXTURE / "_toc.yml", tmp_path / "_toc.yml")
-    for name in ("intro", "plain", "gated"):
+    for name in ("intro", "plain", "gated", "appendix"):
         shutil.copy(FIXTURE / f"{name}.md", tmp_path / f"{name}.md")
     shutil.copy(ROOT / "book" / "exercises.md", tmp_path / "exercises.md")
     tags = set()
@@ -135,7 +136,7 @@ def test_student_edition_leaves_the_instructors_pages_out_of_the_toc(tmp_path):
     rnnbook_editions.leave_out_instructors_pages(app, config)
     assert "exercises" not in config.external_site_map
     files = [f for doc in config.external_site_map.values() for f in doc.child_files()]
-    assert files == ["plain", "gated"]
+    assert files == ["plain", "gated", "appendix"]
     assert config.exclude_patterns == ["_build", "exercises.md"]
     assert config.rnnbook_left_out == {
         "exercises": ("All exercises, for instructors", ["exercise-list"])
@@ -242,7 +243,7 @@ def test_both_editions_of_the_test_book_build_strictly(fixture_builds):
 def test_full_edition_has_both_forms_of_solutions(fixture_builds):
     src, _ = fixture_builds
     html_root = src / "_build" / "html"
-    chapters = page_text(html_root / "plain.html") + page_text(html_root / "gated.html")
+    chapters = "".join(page_text(html_root / f"{n}.html") for n in ("plain", "gated", "appendix"))
     listing = page_text(html_root / "exercises.html")
     for marker in SOLUTION_MARKERS:
         assert marker in chapters, marker
@@ -264,7 +265,7 @@ def test_student_edition_of_the_test_book_has_no_solution(fixture_builds):
     for marker in KEPT_MARKERS:
         assert marker in pages, marker
     assert exercise_numbers(student) == exercise_numbers(full)
-    assert len(exercise_numbers(full)) == 4
+    assert len(exercise_numbers(full)) == 5
     assert not (student / "exercises.html").exists()
     for page in student.rglob("*.html"):
         assert "exercises.html" not in page.read_text(), f"{page.name} links to the list"
@@ -291,7 +292,7 @@ def test_pdf_editions_of_the_test_book(fixture_builds):
         assert marker in full[appendix:], marker
         assert marker not in full[:appendix], f"{marker} before the appendix"
         assert marker not in student, marker
-    assert full.count("Solution on page") == 3
+    assert full.count("Solution on page") == 4
     for marker in KEPT_MARKERS:
         assert marker in full and marker in student, marker
     assert "Solution on page" not in student and "Solutions to the exercises" not in student

@@ -1,9 +1,10 @@
 """A page for instructors that lists every exercise of the book, with its solution.
 
-``{rnnbook-exercise-list}`` renders, for each numbered chapter in book order, a section with
-that chapter's sphinx-exercise exercises (numbered as in the chapter) each followed by its
-solution in a closed dropdown, and a link back to where the exercise appears. It is generated
-from the resolved chapters at build time, so a new chapter or exercise appears by itself.
+``{rnnbook-exercise-list}`` renders, for each numbered chapter in book order and then each
+other page with exercises (the appendices), a section with that page's sphinx-exercise
+exercises (numbered as on the page) each followed by its solution in a closed dropdown, and a
+link back to where the exercise appears. It is generated from the resolved chapters at build
+time, so a new chapter or exercise appears by itself.
 Solutions of both forms count: the ``{solution}`` directive and the gated
 ``{solution-start}`` ... ``{solution-end}``, whose executed code cells and outputs come along.
 
@@ -25,6 +26,9 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node, solution_node
+
+#: Environment metadata key of the pages holding the list.
+LIST_KEY = "rnnbook-exercise-list"
 
 
 class exercise_list(nodes.General, nodes.Element):
@@ -100,10 +104,34 @@ def _copy_exercise(app: Sphinx, ex, chapter: str, chapter_uri: str, here: str) -
     return box
 
 
+def pages_with_exercises(app: Sphinx, here_doc: str) -> list[tuple[str | None, str]]:
+    """(number or None, docname) of the pages that may hold exercises, in book order.
+
+    The numbered chapters first, then the other pages of the table of contents (appendices,
+    such as Performance), so that every exercise of the book is listed, as the PDF's solutions
+    appendix lists every solution.
+    """
+    numbered = rnnbook_meta.chapters(app.env)
+    seen = {docname for _, docname in numbered} | {here_doc, app.config.root_doc}
+    others: list[str] = []
+
+    def walk(docname: str) -> None:
+        for child in app.env.toctree_includes.get(docname, []):
+            if child not in seen:
+                seen.add(child)
+                others.append(child)
+            walk(child)
+
+    walk(app.config.root_doc)
+    return [*numbered, *((None, docname) for docname in others)]
+
+
 def build_list(app: Sphinx, here_doc: str) -> list[nodes.Node]:
     here = app.builder.get_target_uri(here_doc)
     sections = []
-    for number, chapter in rnnbook_meta.chapters(app.env):
+    for number, chapter in pages_with_exercises(app, here_doc):
+        if LIST_KEY in app.env.metadata.get(chapter, {}):
+            continue  # another page holding the list
         tree = app.env.get_and_resolve_doctree(chapter, app.builder)
         chapter_uri = app.builder.get_target_uri(chapter)
         solutions: dict[str, list] = {}
@@ -114,11 +142,11 @@ def build_list(app: Sphinx, here_doc: str) -> list[nodes.Node]:
             continue
         title = app.env.titles[chapter].astext()
         section = nodes.section(ids=[f"exercises-{chapter.rsplit('/', 1)[-1]}"])
-        section += nodes.title(text=f"Chapter {number}: {title}")
+        section += nodes.title(text=f"Chapter {number}: {title}" if number else title)
         link = nodes.reference(
             "",
             "",
-            nodes.Text(f"Chapter {number}, {title}"),
+            nodes.Text(f"Chapter {number}, {title}" if number else title),
             refuri=relative_uri(here, chapter_uri),
             internal=True,
         )
@@ -231,6 +259,6 @@ def setup(app: Sphinx) -> dict:
     app.add_node(exercise_list)
     app.add_directive("rnnbook-exercise-list", ExerciseList)
     # The list depends on every chapter.
-    rnnbook_meta.reread_with_any_change(app, exercise_list, "rnnbook-exercise-list")
+    rnnbook_meta.reread_with_any_change(app, exercise_list, LIST_KEY)
     app.connect("doctree-resolved", resolve, priority=520)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
