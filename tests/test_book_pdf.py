@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -32,6 +33,11 @@ from conftest import (
     solution_snippets,
     toc_pages,
 )
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+
+from rnnbook_editions import INSTRUCTORS_DIRECTIVE  # noqa: E402
+from rnnbook_exercises import APPENDIX_TITLE  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -98,6 +104,11 @@ def page_texts(path: Path) -> list[str]:
     return pdftotext(path).split("\f")
 
 
+def instructors_page(src: Path, docname: str) -> bool:
+    """Whether the page holds the instructors' exercise list (the PDF's solutions appendix)."""
+    return f"{{{INSTRUCTORS_DIRECTIVE}}}" in (src / f"{docname}.md").read_text()
+
+
 def html_title(src: Path, docname: str) -> str:
     page = (src / "_build" / "html" / f"{docname}.html").read_text()
     h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S).group(1)
@@ -115,6 +126,10 @@ def test_pdf_builds_strictly_from_the_executed_notebooks(pdf_builds):
         latex_log = (src / PDF).with_suffix(".log").read_text(errors="replace")
         undefined = re.findall(r"(?:Reference|Citation) `[^']*' on page \d+ undefined", latex_log)
         assert not undefined, undefined[:10]
+        # xelatex drops a character its font lacks with only this line in its log
+        lacking = r"Missing character: There is no (.+?) in font"
+        missing = sorted(set(re.findall(lacking, latex_log)))
+        assert not missing, f"characters the PDF's fonts lack: {missing[:10]}"
 
 
 def test_pdf_is_the_same_twice(pdf_builds):
@@ -139,7 +154,9 @@ def test_title_page_chapters_and_references(pdf):
     assert f"Version {VERSION}" in title_page and "2026-01-01" in title_page, title_page
     everything = flat(" ".join(texts))
     for docname in toc_pages(pdf, root=True):
-        assert html_title(pdf, docname).lower() in everything.lower(), docname
+        # the instructors' exercise list becomes the solutions appendix
+        title = APPENDIX_TITLE if instructors_page(pdf, docname) else html_title(pdf, docname)
+        assert title.lower() in everything.lower(), docname
     for number, docname in enumerate(toc_pages(pdf, numbered_only=True), start=1):
         assert f"Chapter {number}. {html_title(pdf, docname)}" in everything, docname
     assert "??" not in everything, "an unresolved reference"
@@ -185,13 +202,45 @@ def test_figures_are_vectors(pdf):
     assert not raster, f"figures the kernels drew without a PDF version: {raster}"
 
 
+HTML_FIGURE = re.compile(r'<figure\b[^>]*\bid="([^"]+)"')
+TEX_FIGURE = re.compile(r"\\begin\{figure\}(.*?)\\end\{figure\}", re.S)
+TEX_LABEL = re.compile(r"\\label\{\\detokenize\{([^}]+)\}\}")
+
+
+def test_every_figure_of_the_html_is_in_the_pdf(pdf):
+    """Each page's figures (interactive ones by their static version) are figures in the PDF.
+
+    Compared by label (``docname:name``), so a figure the LaTeX builder could not render (an
+    output without a PDF or image version) or a page left out of the PDF shows up here.
+    """
+    html_root = pdf / "_build" / "html"
+    in_html = {
+        f"{docname}:{name}"
+        for docname in toc_pages(pdf, root=True)
+        for name in HTML_FIGURE.findall((html_root / f"{docname}.html").read_text())
+        if not instructors_page(pdf, docname)
+    }
+    assert in_html, "no figure in the HTML"
+    in_pdf, empty = set(), []
+    for body in TEX_FIGURE.findall((pdf / TEX).read_text()):
+        labels = TEX_LABEL.findall(body)
+        in_pdf.update(labels)
+        if "\\sphinxincludegraphics" not in body:
+            empty += labels
+    assert sorted(in_html - in_pdf) == [], "figures of the HTML missing from the PDF"
+    assert not empty, f"figures without their image in the PDF: {empty}"
+
+
 def test_solutions_are_gathered_in_an_appendix(pdf):
     texts = page_texts(pdf / PDF)
     listing = (pdf / "_build" / "html" / "book" / "exercises.html").read_text()
     n_solutions = len(re.findall(r'<div class="solution[ "]', listing))
     assert n_solutions > 0
-    heading = re.compile(r"APPENDIX\s+\S+\s+SOLUTIONS TO THE EXERCISES")
-    appendix = next(i for i, text in enumerate(texts) if heading.search(text))
+    # the heading of an appendix is its letter above its title
+    heading = re.compile(rf"^[A-Z]\s+{APPENDIX_TITLE.upper()}$", re.M)
+    found = [i for i, text in enumerate(texts) if heading.search(text)]
+    assert len(found) == 1, f"the solutions appendix starts on pages {found}"
+    appendix = found[0]
     before, after = " ".join(texts[:appendix]), " ".join(texts[appendix:])
     assert flat(before).count("Solution on page") == n_solutions
     assert len(re.findall(r"Solution to Exercise [\dA-Z.]+ \(", flat(after))) >= n_solutions
@@ -216,12 +265,13 @@ def test_every_chapter_ends_with_its_citation(pdf):
 
 
 def test_every_chapter_page_links_to_the_pdf(built_book):
-    """The header's download menu and the "Cite this chapter" box point to rnnbook.pdf."""
+    """Every page's download menu points to rnnbook.pdf; a chapter's citation box too."""
     src, _ = built_book
     html_root = src / "_build" / "html"
-    for docname in toc_pages(src, numbered_only=True):
+    chapters = toc_pages(src, numbered_only=True)
+    for docname in toc_pages(src, root=True):
         page = (html_root / f"{docname}.html").read_text()
         depth = docname.count("/")
         href = "../" * depth + PDF.name
-        assert page.count(f'href="{href}"') >= 2, docname
+        assert page.count(f'href="{href}"') >= (2 if docname in chapters else 1), docname
         assert "window.print()" not in page, "the menu offers the book's PDF, not a printout"
