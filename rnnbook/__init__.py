@@ -72,7 +72,7 @@ from .init import (
     xavier_normal,
     xavier_uniform,
 )
-from .loss import mse_loss, recall_loss
+from .loss import cross_entropy_loss, mse_loss, recall_loss
 from .optim import SGD, Adam, Schedule, cosine_decay, linear_warmup
 from .params import Params, model_of
 from .rnn import ForwardCache, RNNParams, backward, bptt, forward
@@ -84,6 +84,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "cross_entropy_loss",
     "linear_warmup",
     "cosine_decay",
     "Schedule",
