@@ -135,3 +135,23 @@ def test_cross_entropy_gradient_and_stability():
 def test_cross_entropy_validation(targets, match):
     with pytest.raises(ValueError, match=match):
         rb.cross_entropy_loss(np.zeros((2, 3, 5)), targets)
+
+
+def test_next_ids_greedy_temperature_and_top_k():
+    from rnnbook.sampling import next_ids
+
+    logits = np.log(np.array([[0.5, 0.3, 0.15, 0.05]] * 20_000))
+    assert (next_ids(logits, greedy=True) == 0).all()
+    draws = next_ids(logits, np.random.default_rng(0))
+    np.testing.assert_allclose(
+        np.bincount(draws, minlength=4) / 20_000, [0.5, 0.3, 0.15, 0.05], atol=0.01
+    )
+    hot = next_ids(logits, np.random.default_rng(0), temperature=1e6)
+    np.testing.assert_allclose(np.bincount(hot, minlength=4) / 20_000, 0.25, atol=0.01)
+    top2 = next_ids(logits, np.random.default_rng(0), top_k=2)
+    assert set(np.unique(top2)) == {0, 1}
+    assert abs(np.mean(top2 == 0) - 0.5 / 0.8) < 0.01
+    again = next_ids(logits, np.random.default_rng(0))
+    np.testing.assert_array_equal(draws, again)
+    with pytest.raises(ValueError, match="temperature"):
+        next_ids(logits, np.random.default_rng(0), temperature=0.0)
