@@ -1,12 +1,16 @@
-"""Benchmarks: rnnbook against PyTorch, and the measurements behind the Performance appendix.
+"""Benchmarks: rnnbook against eager PyTorch, and the measurements behind the Performance appendix.
 
-    python benchmarks/run.py              # about 5 minutes on 2 cores; --quick for a smoke run
+    python benchmarks/run.py              # 10-20 minutes on 2 cores; --quick for a smoke run
 
 One step = forward over B sequences of length T, the MSE, and all gradients by BPTT
-(rnnbook: forward, mse_loss, backward; torch: nn.RNN(tanh) + nn.Linear, loss.backward()),
-same weights and data, float64 and float32, 1 and 2 threads. Each library is timed in a
-process of its own (in one process each slows the other down), the processes alternate
-library and order round by round, and every table shows medians over all rounds.
+(rnnbook: the workspace that rnnbook.fit uses, and the public functions forward, mse_loss,
+backward; torch: nn.RNN(tanh) + nn.Linear, loss.backward(), eager mode, no torch.compile),
+same weights and data, float64 and float32, one and two threads (two: two BLAS threads, or
+rnnbook's batch split over two Python threads). Each library is timed in a process of its
+own (in one process each slows the other down), the processes alternate library and order
+round by round, and the tables show minimum and median over all rounds and the range of the
+per-round ratios. Then: whole training steps at B = 32 (step, clipping, Adam), training runs
+on the seed configuration, ablations, profiles, the matrix-product peak and a gradient check.
 
 Writes benchmarks/results.json (everything measured) and benchmarks/results.md (the tables
 that book/performance.md includes), and prints the tables. torch is optional
@@ -22,7 +26,6 @@ import importlib.util
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,17 +37,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import (  # noqa: E402
     SEED_NOTEBOOK_SECONDS,
-    SEED_TARGET_MSE,
     SIZES,
+    TARGETS_1,
+    TARGETS_2,
     cpu_model,
     matmul_flops,
 )
 
 DTYPES = ("float64", "float32")
-THREADS = (1, 2)
 NO_FAULTS = {"MALLOC_TOP_PAD_": str(100 * 2**20)}  # glibc keeps 100 MiB of freed heap
-# rnnbook/rnn.py before its speed work (the foundation's version), for a before/after table
-BEFORE = "ad7ff8a"
+# The package before the work of issue 11 (the stacked blocks, the workspace, the fast fit):
+BEFORE = "4aad9dc"
 
 
 def worker(*args: str, threads: int = 1, env: dict | None = None):
@@ -62,17 +65,13 @@ def worker(*args: str, threads: int = 1, env: dict | None = None):
 
 
 def package_at(rev: str, dest: Path) -> Path | None:
-    """A copy of today's rnnbook with rnn.py as it was at git revision `rev` (None: no git)."""
-    root = HERE.parent
+    """The rnnbook package as it was at git revision `rev`, unpacked in `dest` (None: no git)."""
     try:
-        old = subprocess.run(["git", "show", f"{rev}:rnnbook/rnn.py"], cwd=root, check=True,
-                             capture_output=True, text=True).stdout  # fmt: skip
+        archive = subprocess.run(["git", "archive", rev, "rnnbook"], cwd=HERE.parent,
+                                 check=True, capture_output=True).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     except (OSError, subprocess.CalledProcessError):
         return None
-    shutil.copytree(
-        root / "rnnbook", dest / "rnnbook", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    (dest / "rnnbook" / "rnn.py").write_text(old)
     return dest
 
 
@@ -80,21 +79,22 @@ def loadavg() -> list[float]:
     return [round(v, 2) for v in os.getloadavg()]
 
 
-def busy_machine(rounds: int, H: int = 32) -> list[dict]:
-    """rnnbook's step with 1 and 2 BLAS threads while another process keeps one core busy."""
-    times: dict = {1: [], 2: []}
-    for r in range(rounds):
-        for threads in (1, 2) if r % 2 == 0 else (2, 1):
-            busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-            try:
-                times[threads].append(worker("faults", str(H), threads=threads)["step_us"])
-            finally:
-                busy.kill()
-                busy.wait()
-    return [{"H": H, "threads": n, "step_us": float(np.median(t))} for n, t in times.items()]
+# ------------------------------------------------------------------------------------------
+# Measuring
 
 
-def measure(rounds: int, repeats: int, libs: list[str], log) -> dict:
+def _configs(libs: list[str], before: Path | None) -> list[tuple]:
+    """(label, worker lib, threads label, BLAS threads, env) for every timed configuration."""
+    old = {"PYTHONPATH": str(before)} if before else None
+    configs = [(lib, lib, 1, 1, {}) for lib in ("rnnbook", "rnnbook-public", *libs[1:])]
+    if old:
+        configs.append(("rnnbook-before", "rnnbook-public", 1, 1, old))
+    configs += [("rnnbook", "rnnbook", 2, 2, {}), ("rnnbook-split", "rnnbook-split", 2, 1, {})]
+    configs += [(lib, lib, 2, 2, {}) for lib in libs[1:]]
+    return configs
+
+
+def measure(rounds: int, repeats: int, libs: list[str], log, quick: bool = False) -> dict:
     results: dict = {
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
                     "python": platform.python_version(), "numpy": np.__version__},  # fmt: skip
@@ -105,48 +105,105 @@ def measure(rounds: int, repeats: int, libs: list[str], log) -> dict:
         import torch  # only for its version; the timing happens in workers
 
         results["machine"]["torch"] = torch.__version__
-
-    samples: dict = {}
     before = package_at(BEFORE, Path(tempfile.mkdtemp()))
-    runs = [(lib, {}) for lib in libs]
     if before is not None:
         results["before"] = BEFORE
-        runs.append(("rnnbook-before", {"PYTHONPATH": str(before)}))
+    loads = []
+
+    samples: dict = {}  # (label, dtype, threads, B, T, H) -> per round: wall, cpu seconds
+    configs = _configs(libs, before)
     for r in range(rounds):
+        loads.append(loadavg()[0])
         for dtype in DTYPES:
-            for threads in THREADS:
-                for lib, env in runs if r % 2 == 0 else runs[::-1]:
-                    if lib == "rnnbook-before" and threads != 1:
-                        continue
-                    log(f"round {r + 1}/{rounds}: {lib} {dtype} {threads} thread(s)")
-                    name = lib.split("-")[0]
-                    for row in worker("step", name, dtype, str(repeats), threads=threads, env=env):
-                        key = (lib, dtype, threads, row["B"], row["T"], row["H"])
-                        samples.setdefault(key, []).extend(row["seconds"])
+            for label, lib, threads, blas, env in configs if r % 2 == 0 else configs[::-1]:
+                log(f"round {r + 1}/{rounds}: {label} {dtype} {threads} thread(s)")
+                rows = worker("step", lib, dtype, str(repeats), threads=blas, env=env)
+                for row in rows:
+                    key = (label, dtype, threads, row["B"], row["T"], row["H"])
+                    samples.setdefault(key, []).append((row["seconds"], row["cpu_seconds"]))
     results["step"] = [
         {"lib": k[0], "dtype": k[1], "threads": k[2], "B": k[3], "T": k[4], "H": k[5],
-         "median_s": float(np.median(v)), "min_s": float(np.min(v)), "n": len(v)}
-        for k, v in sorted(samples.items())
+         **_summary([s for wall, _ in rs for s in wall]),
+         "cpu_median_s": float(np.median([s for _, cpu in rs for s in cpu])),
+         "round_medians_s": [float(np.median(wall)) for wall, _ in rs]}
+        for k, rs in sorted(samples.items())
     ]  # fmt: skip
+
+    log("training steps at B = 32")
+    fit_libs = [("rnnbook", {})]
+    if before is not None:
+        fit_libs.append(("rnnbook-before", {"PYTHONPATH": str(before)}))
+    fit_libs += [(lib, {}) for lib in libs[1:]]
+    fit_samples: dict = {}
+    for r in range(rounds):
+        for label, env in fit_libs if r % 2 == 0 else fit_libs[::-1]:
+            lib = "torch" if label == "torch" else "rnnbook"
+            for row in worker("fitstep", lib, str(max(3, repeats // 3)), env=env):
+                fit_samples.setdefault((label, row["H"]), []).append(row["seconds"])
+    results["fitstep"] = [{"lib": k[0], "H": k[1], **_summary([s for r in v for s in r]),
+                           "round_medians_s": [float(np.median(r)) for r in v]}
+                          for k, v in sorted(fit_samples.items())]  # fmt: skip
+
+    log("training runs on the seed configuration")
+    seed_samples: dict = {}
+    for r in range(min(rounds, 3)):
+        loads.append(loadavg()[0])
+        for label, env in fit_libs if r % 2 == 0 else fit_libs[::-1]:
+            lib = "torch" if label == "torch" else "rnnbook"
+            for row in worker("seed", lib, *(["2"] if quick else []), env=env):
+                seed_samples.setdefault((label, row["run"]), []).append(row)
+    results["seed"] = [{"lib": k[0], "run": k[1], "updates": v[0]["updates"], "H": v[0]["H"],
+                        "epochs": v[0]["epochs"], **_summary([x["seconds"] for x in v]),
+                        "test_mse": v[0]["test_mse"]}
+                       for k, v in sorted(seed_samples.items())]  # fmt: skip
 
     log("matrix-multiply peak")
     results["peak"] = [
         {"lib": lib, "dtype": dtype, "threads": threads,
          "gflops": worker("peak", "numpy" if lib == "rnnbook" else lib, dtype, threads=threads)}
-        for lib in libs for dtype in DTYPES for threads in THREADS
+        for lib in libs for dtype in DTYPES for threads in (1, 2)
     ]  # fmt: skip
     log("ablations")
     results["ablations"] = worker("ablations")
-    results["faults"] = [worker("faults", "32"), worker("faults", "32", env=NO_FAULTS)]
+    log("profiles")
+    results["profile"] = worker("profile")
+    results["profile_padded"] = worker("profile", env=NO_FAULTS)
+    if "torch" in libs:
+        results["torchprofile"] = worker("torchprofile")
+        log("torch.compile")
+        results["torchcompile"] = worker("torchcompile")
     log("threads on a busy machine")
     results["busy"] = busy_machine(rounds)
-    log("seed configuration")
-    results["seed"] = worker("seed")
     if "torch" in libs:
         log("gradient check against torch autograd")
         results["gradcheck"] = worker("gradcheck")
+    loads.append(loadavg()[0])
+    results["loads"] = loads
     results["load_end"] = loadavg()
     return results
+
+
+def _summary(seconds: list[float]) -> dict:
+    q1, median, q3 = np.percentile(seconds, [25, 50, 75])
+    return {"min_s": float(np.min(seconds)), "q1_s": float(q1), "median_s": float(median),
+            "q3_s": float(q3), "n": len(seconds)}  # fmt: skip
+
+
+def busy_machine(rounds: int) -> list[dict]:
+    """rnnbook's step (B = 500, T = 25, H = 32) with 1 and 2 BLAS threads while another
+    process keeps one core busy."""
+    times: dict = {1: [], 2: []}
+    for r in range(rounds):
+        for threads in (1, 2) if r % 2 == 0 else (2, 1):
+            busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            try:
+                rows = worker("step", "rnnbook", "float64", "15", "500,25,32", threads=threads)
+                times[threads] += rows[0]["seconds"]
+            finally:
+                busy.kill()
+                busy.wait()
+    return [{"B": 500, "T": 25, "H": 32, "threads": n, "step_us": float(np.median(t)) * 1e6}
+            for n, t in times.items()]  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------
@@ -157,55 +214,268 @@ def _section(name: str, lines: list[str]) -> list[str]:
     return [f"<!-- {name} -->", *lines, f"<!-- /{name} -->", ""]
 
 
-def _step_medians(results: dict) -> dict[tuple, float]:
-    """Median step seconds by (lib, dtype, threads, B, T, H)."""
-    return {tuple(s[k] for k in ("lib", "dtype", "threads", "B", "T", "H")): s["median_s"]
+def steps_by_key(results: dict) -> dict[tuple, dict]:
+    """Step rows by (lib, dtype, threads, B, T, H)."""
+    return {tuple(s[k] for k in ("lib", "dtype", "threads", "B", "T", "H")): s
             for s in results["step"]}  # fmt: skip
 
 
+def ratio(results: dict, lib: str, other: str, dtype: str, threads: int, size: tuple) -> dict:
+    """lib / other: of the minima, of the medians, and the range of the per-round ratios."""
+    step = steps_by_key(results)
+    a, b = step[(lib, dtype, threads, *size)], step[(other, dtype, threads, *size)]
+    rounds = [x / y for x, y in zip(a["round_medians_s"], b["round_medians_s"])]
+    return {"min": a["min_s"] / b["min_s"], "median": a["median_s"] / b["median_s"],
+            "low": min(rounds), "high": max(rounds)}  # fmt: skip
+
+
+def two_core(results: dict, dtype: str, size: tuple) -> tuple[str, dict]:
+    """rnnbook's two-core way with the lower median at this size, and its step row."""
+    step = steps_by_key(results)
+    ways = {lib: step[(lib, dtype, 2, *size)] for lib in ("rnnbook", "rnnbook-split")}
+    lib = min(ways, key=lambda k: ways[k]["median_s"])
+    return lib, ways[lib]
+
+
+def _ms(row: dict) -> str:
+    return f"{1e3 * row['min_s']:.2f} / {1e3 * row['median_s']:.2f}"
+
+
+def _r(r: dict) -> str:
+    return f"**{r['median']:.2f}** ({r['min']:.2f}; {r['low']:.2f}-{r['high']:.2f})"
+
+
 def step_table(results: dict) -> list[str]:
-    step = _step_medians(results)
+    step = steps_by_key(results)
+    torch = "torch" in results["libs"]
+    lines = [
+        "Milliseconds per step, minimum / median over all rounds; ratios: of the medians, "
+        "in brackets of the minima and the range over the rounds.",
+        "",
+        "| dtype | B | T | H | rnnbook ms | "
+        + ("torch ms | rnnbook / torch | " * torch)
+        + "public functions ms"
+        + (" | public / torch" * torch)
+        + " |",
+        "|---|---:|---:|---:|---:|" + "---:|---:|" * torch + "---:|" + "---:|" * torch,
+    ]
+    for dtype in DTYPES:
+        for size in SIZES:
+            row = f"| {dtype} | {size[0]} | {size[1]} | {size[2]} | "
+            row += f"{_ms(step[('rnnbook', dtype, 1, *size)])} | "
+            if torch:
+                row += f"{_ms(step[('torch', dtype, 1, *size)])} | "
+                row += f"{_r(ratio(results, 'rnnbook', 'torch', dtype, 1, size))} | "
+            row += f"{_ms(step[('rnnbook-public', dtype, 1, *size)])} |"
+            if torch:
+                r = ratio(results, "rnnbook-public", "torch", dtype, 1, size)
+                row += f" {r['median']:.2f} |"
+            lines.append(row)
+    return lines
+
+
+def two_table(results: dict) -> list[str]:
+    step = steps_by_key(results)
+    torch = "torch" in results["libs"]
+    lines = [
+        "Two cores. Milliseconds per step, minimum / median; rnnbook with two BLAS threads, "
+        "and with the batch split over two Python threads (one BLAS thread each).",
+        "",
+        "| dtype | B | T | H | rnnbook, 2 BLAS threads | rnnbook, batch split | "
+        + "torch, 2 threads | 2 BLAS threads / torch | split / torch |" * torch,
+        "|---|---:|---:|---:|---:|---:|" + "---:|---:|---:|" * torch,
+    ]
+    for dtype in DTYPES:
+        for size in SIZES:
+            row = (f"| {dtype} | {size[0]} | {size[1]} | {size[2]} | "
+                   f"{_ms(step[('rnnbook', dtype, 2, *size)])} | "
+                   f"{_ms(step[('rnnbook-split', dtype, 2, *size)])} |")  # fmt: skip
+            if torch:
+                row += f" {_ms(step[('torch', dtype, 2, *size)])} |"
+                for lib in ("rnnbook", "rnnbook-split"):
+                    row += f" {_r(ratio(results, lib, 'torch', dtype, 2, size))} |"
+            lines.append(row)
+    return lines
+
+
+def targets_table(results: dict) -> list[str]:
+    if "torch" not in results["libs"]:
+        return ["torch was not installed for this run: no ratios."]
+    lines = ["float64. The ratio is of the median step times (in brackets: of the minima); "
+             "with two cores, rnnbook's faster way at that size.", "",
+             "| threads | B | T | H | target rnnbook / torch | measured | met |",
+             "|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+    for threads, targets in ((1, TARGETS_1), (2, TARGETS_2)):
+        for size, target in targets.items():
+            lib = "rnnbook" if threads == 1 else two_core(results, "float64", size)[0]
+            r = ratio(results, lib, "torch", "float64", threads, size)
+            way = "" if threads == 1 else f" ({'split' if lib == 'rnnbook-split' else '2 BLAS'})"
+            lines.append(f"| {threads} | {size[0]} | {size[1]} | {size[2]} | {target:.2f} | "
+                         f"{r['median']:.2f} ({r['min']:.2f}){way} | "
+                         f"{'yes' if r['median'] <= target else '**no**'} |")  # fmt: skip
+    return lines
+
+
+def efficiency_table(results: dict) -> list[str]:
+    step = steps_by_key(results)
     peak = {}
     for p in results["peak"]:  # the machine's peak: the better of the two BLAS libraries
         key = (p["dtype"], p["threads"])
         peak[key] = max(peak.get(key, 0.0), p["gflops"])
-    torch = "torch" in results["libs"]
-    head = "| dtype | threads | T | H | rnnbook ms |"
-    rule = "|---|---:|---:|---:|---:|"
-    if torch:
-        head += " torch ms | rnnbook / torch |"
-        rule += "---:|---:|"
-    head += " rnnbook GFLOP/s (% of peak) |" + (" torch GFLOP/s (% of peak) |" if torch else "")
-    rule += "---:|" + ("---:|" if torch else "")
-    lines = [f"B = {SIZES[0][0]} sequences in every row.", "", head, rule]
+    libs = [lib for lib in ("rnnbook", "torch") if lib in results["libs"]]
+    lines = ["GFLOP/s of the matrix products of a step, $6BTH^2 + 4BTHD + 6BTHO$ operations over "
+             "the median step time, and their share of the machine's peak (one thread).", "",
+             "| dtype | B | T | H | " + " | ".join(f"{lib} GFLOP/s (% of peak)" for lib in libs)
+             + " |", "|---|---:|---:|---:|" + "---:|" * len(libs)]  # fmt: skip
     for dtype in DTYPES:
-        for threads in THREADS:
-            for B, T, H in SIZES:
-                flops, top = matmul_flops(B, T, H) / 1e9, peak[(dtype, threads)]
-                libs = ["rnnbook", "torch"] if torch else ["rnnbook"]
-                ms = {lib: step[(lib, dtype, threads, B, T, H)] for lib in libs}
-                row = f"| {dtype} | {threads} | {T} | {H} | {1e3 * ms['rnnbook']:.2f} |"
-                if torch:
-                    row += f" {1e3 * ms['torch']:.2f} | **{ms['rnnbook'] / ms['torch']:.2f}** |"
-                for lib in libs:
-                    row += f" {flops / ms[lib]:.1f} ({100 * flops / ms[lib] / top:.0f}%) |"
-                lines.append(row)
+        for size in SIZES:
+            flops, top = matmul_flops(*size) / 1e9, peak[(dtype, 1)]
+            cells = []
+            for lib in libs:
+                rate = flops / step[(lib, dtype, 1, *size)]["median_s"]
+                cells.append(f"{rate:.1f} ({100 * rate / top:.0f}%)")
+            lines.append(f"| {dtype} | {size[0]} | {size[1]} | {size[2]} | " + " | ".join(cells)
+                         + " |")  # fmt: skip
     return lines
 
 
 def before_table(results: dict) -> list[str]:
     if "before" not in results:
         return ["(no git history: the version before the speed work was not measured)"]
-    step = _step_medians(results)
-    lines = [f"rnnbook/rnn.py at commit {results['before']} (before) and now, 1 thread.", "",
-             "| dtype | B | T | H | before ms | now ms | speed-up |",
-             "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    step = steps_by_key(results)
+    lines = [f"One thread, median ms per step: rnnbook at commit {results['before']} (its public "
+             "functions, the only way it had) and now.", "",
+             "| dtype | B | T | H | before | now: public functions | now: workspace | "
+             "speed-up (workspace) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for dtype in DTYPES:
-        for B, T, H in SIZES:
-            old = step[("rnnbook-before", dtype, 1, B, T, H)]
-            new = step[("rnnbook", dtype, 1, B, T, H)]
-            lines.append(f"| {dtype} | {B} | {T} | {H} | {1e3 * old:.2f} | {1e3 * new:.2f} | "
-                         f"{old / new:.2f}x |")  # fmt: skip
+        for size in SIZES:
+            old, public, new = (
+                step[(lib, dtype, 1, *size)]["median_s"]
+                for lib in ("rnnbook-before", "rnnbook-public", "rnnbook")
+            )
+            lines.append(f"| {dtype} | {size[0]} | {size[1]} | {size[2]} | {1e3 * old:.2f} | "
+                         f"{1e3 * public:.2f} | {1e3 * new:.2f} | {old / new:.2f}x |")  # fmt: skip
+    return lines
+
+
+def fitstep_table(results: dict) -> list[str]:
+    rows = {(r["lib"], r["H"]): r for r in results["fitstep"]}
+    libs = [lib for lib in ("rnnbook-before", "rnnbook", "torch") if any(k[0] == lib for k in rows)]
+    names = {"rnnbook-before": f"rnnbook at {results.get('before')}", "rnnbook": "rnnbook now",
+             "torch": "eager torch"}  # fmt: skip
+    lines = ["One training step of `rb.fit` (forward, MSE, BPTT, clipping at 1, Adam) at B = 32, "
+             "T = 25, float64, one thread: µs per step, minimum / median (torch: the same loop "
+             "with `clip_grad_norm_` and `torch.optim.Adam`).", "",
+             "| H | " + " | ".join(names[lib] for lib in libs) + " | now / before | now / torch |",
+             "|---:|" + "---:|" * (len(libs) + 2)]  # fmt: skip
+    for H in sorted({k[1] for k in rows}):
+        cells = [f"{1e6 * rows[lib, H]['min_s']:.0f} / {1e6 * rows[lib, H]['median_s']:.0f}"
+                 for lib in libs]  # fmt: skip
+        now = rows["rnnbook", H]["median_s"]
+        vs = [f"{now / rows[lib, H]['median_s']:.2f}" if (lib, H) in rows else "-"
+              for lib in ("rnnbook-before", "torch")]  # fmt: skip
+        lines.append(f"| {H} | " + " | ".join(cells + vs) + " |")
+    return lines
+
+
+def seed_table(results: dict) -> list[str]:
+    rows = {(r["lib"], r["run"]): r for r in results["seed"]}
+    libs = [lib for lib in ("rnnbook-before", "rnnbook", "torch") if any(k[0] == lib for k in rows)]
+    names = {"rnnbook-before": f"rnnbook at {results.get('before')}", "rnnbook": "rnnbook now",
+             "torch": "eager torch"}  # fmt: skip
+    epochs = sorted({r["epochs"] for r in results["seed"]})
+    lines = [f"The seed configuration's split, H = 32, {', '.join(map(str, epochs))} epochs; "
+             "wall seconds per run, median over the rounds; test MSE of the run (same algorithm, "
+             "same number of updates in every column of a row).", "",
+             "| algorithm | updates | " + " | ".join(f"{names[lib]} s" for lib in libs)
+             + " | now / before | now / torch | test MSE, rnnbook now |",
+             "|---|---:|" + "---:|" * (len(libs) + 3)]  # fmt: skip
+    for run in sorted({k[1] for k in rows}, reverse=True):
+        now = rows["rnnbook", run]
+        cells = [f"{rows[lib, run]['median_s']:.2f}" for lib in libs]
+        vs = [f"{now['median_s'] / rows[lib, run]['median_s']:.2f}" if (lib, run) in rows else "-"
+              for lib in ("rnnbook-before", "torch")]  # fmt: skip
+        lines.append(f"| {run} | {now['updates']:,} | " + " | ".join(cells + vs)
+                     + f" | {now['test_mse']:.5f} |")  # fmt: skip
+    lines += [
+        "",
+        f"For context only: the seed notebook reported {SEED_NOTEBOOK_SECONDS} s for "
+        "per-sequence SGD, on a machine and with a hidden size that are not known.",
+    ]
+    return lines
+
+
+def profile_table(results: dict) -> list[str]:
+    padded = {(r["B"], r["H"]): r for r in results["profile_padded"]["rows"]}
+    rows = results["profile"]["rows"]
+    parts = list(rows[0]["parts_us"])
+    lines = ["rnnbook's step (the workspace), float64, one thread, CPU time: each part timed on "
+             "its own, as a share of the whole step; *other* is the rest (the Python loop, "
+             "NumPy's cost per call, copies). *Fixed cost*: the same step with B = H = 1.", "",
+             "| | " + " | ".join(f"B = {r['B']}, H = {r['H']}" for r in rows) + " |",
+             "|---|" + "---:|" * len(rows)]  # fmt: skip
+    lines.append("| whole step, µs | " + " | ".join(f"{r['step_us']:.0f}" for r in rows) + " |")
+    for part in [*parts, "other"]:
+        cells = [(r["parts_us"][part] if part != "other" else r["other_us"]) / r["step_us"]
+                 for r in rows]  # fmt: skip
+        lines.append(f"| {part} | " + " | ".join(f"{100 * c:.0f}%" for c in cells) + " |")
+    lines.append("| fixed cost (B = H = 1), µs | "
+                 + " | ".join(f"{r['fixed_us']:.0f} ({100 * r['fixed_us'] / r['step_us']:.0f}%)"
+                              for r in rows) + " |")  # fmt: skip
+    lines.append(
+        "| page faults per step: workspace | "
+        + " | ".join(f"{r['faults_workspace']:.0f}" for r in rows)
+        + " |"
+    )
+    lines.append(
+        "| page faults per step: public functions | "
+        + " | ".join(f"{r['faults_public']:.0f}" for r in rows)
+        + " |"
+    )
+    lines.append(
+        "| public functions' step, µs | " + " | ".join(f"{r['public_us']:.0f}" for r in rows) + " |"
+    )
+    env = " ".join(f"`{k}={v}`" for k, v in results["profile_padded"]["malloc_env"].items())
+    lines.append(f"| ... with {env} | "
+                 + " | ".join(f"{padded[r['B'], r['H']]['public_us']:.0f} "
+                              f"({padded[r['B'], r['H']]['faults_public']:.0f} faults)"
+                              for r in rows) + " |")  # fmt: skip
+    return lines
+
+
+def torchprofile_table(results: dict) -> list[str]:
+    if "torchprofile" not in results:
+        return ["torch was not installed for this run."]
+    rows = results["torchprofile"]["rows"]
+    lines = ["Eager PyTorch's step, float64, one thread, CPU time; `torch.profiler`'s self CPU "
+             "time by operation, share of the total (calls per step).", "",
+             "| | " + " | ".join(f"B = {r['B']}, H = {r['H']}" for r in rows) + " |",
+             "|---|" + "---:|" * len(rows),
+             "| whole step, µs | " + " | ".join(f"{r['step_us']:.0f}" for r in rows) + " |",
+             "| fixed cost (B = H = 1), µs | "
+             + " | ".join(f"{r['fixed_us']:.0f} ({100 * r['fixed_us'] / r['step_us']:.0f}%)"
+                          for r in rows) + " |",
+             "| operations recorded per step | "
+             + " | ".join(f"{r['ops_per_step']:.0f}" for r in rows) + " |"]  # fmt: skip
+    for k in range(len(rows[0]["top"])):
+        cells = [f"`{r['top'][k]['op']}` {100 * r['top'][k]['share']:.0f}% "
+                 f"({r['top'][k]['calls_per_step']:.0f})" for r in rows]  # fmt: skip
+        lines.append(f"| {k + 1}. | " + " | ".join(cells) + " |")
+    return lines
+
+
+def compile_table(results: dict) -> list[str]:
+    if "torchcompile" not in results:
+        return ["torch was not installed for this run."]
+    lines = ["`torch.compile` (default mode) of the forward pass and loss, the backward compiled "
+             "with it; float64, one thread, CPU time, medians; eager and compiled alternating "
+             "in one process.", "",
+             "| B | T | H | compile s | eager µs | compiled µs | compiled / eager |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for r in results["torchcompile"]["rows"]:
+        lines.append(f"| {r['B']} | {r['T']} | {r['H']} | {r['compile_s']:.0f} | "
+                     f"{r['eager_us']:.0f} | {r['compiled_us']:.0f} | "
+                     f"{r['compiled_us'] / r['eager_us']:.2f} |")  # fmt: skip
     return lines
 
 
@@ -218,33 +488,16 @@ def peak_table(results: dict) -> list[str]:
     return lines
 
 
-def _seed_row(label: str, run: dict) -> str:
-    return (f"| {label} | {run['data_seed']} | {run['epochs']} | {run['test_mse']:.5f} | "
-            f"{run['floor']:.5f} | {run['seconds']:.2f} | "
-            f"{SEED_NOTEBOOK_SECONDS / run['seconds']:.0f}x |")  # fmt: skip
-
-
-def seed_table(results: dict) -> list[str]:
-    seed = results["seed"]
-    fixed, target = seed["fixed"], seed["target"]
-    lines = ["| run | data seed | epochs | test MSE | floor of this test set | wall s | "
-             f"speed-up over {SEED_NOTEBOOK_SECONDS} s |",
-             "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
-    lines.append(_seed_row("100 epochs, as the seed notebook", fixed))
-    if target:
-        lines.append(_seed_row(f"until test MSE <= {SEED_TARGET_MSE}", target))
-    skipped = ", ".join(f"{s['data_seed']} ({s['reason']})" for s in seed["skipped"])
-    lines += ["", f"Data seeds tried before: {skipped or 'none'}."]
-    return lines
-
-
 def ablation_table(results: dict) -> list[str]:
-    lines = ["| operation | H | plain | µs | rnnbook | µs | speed-up |",
-             "|---|---:|---|---:|---|---:|---:|"]  # fmt: skip
+    lines = ["float64, T = 25, one thread, CPU time, medians: the plain way and rnnbook's way "
+             "of computing the same numbers.", "",
+             "| what | B | H | plain | µs | rnnbook | µs | plain / rnnbook |",
+             "|---|---:|---:|---|---:|---|---:|---:|"]  # fmt: skip
     for a in results["ablations"]:
-        speedup = a["slow_us"] / a["fast_us"]
-        lines.append(f"| {a['what']} | {a['H']} | `{a['slow']}` | {a['slow_us']:.0f} | "
-                     f"`{a['fast']}` | {a['fast_us']:.0f} | {speedup:.1f}x |")  # fmt: skip
+        lines.append(
+            f"| {a['what']} | {a['B']} | {a['H']} | {a['slow']} | {a['slow_us']:.0f} | "
+            f"{a['fast']} | {a['fast_us']:.0f} | {a['slow_us'] / a['fast_us']:.2f} |"
+        )
     return lines
 
 
@@ -252,14 +505,6 @@ def busy_table(results: dict) -> list[str]:
     lines = ["| BLAS threads | rnnbook step ms (float64, B = 500, T = 25, H = 32), one core busy |",
              "|---:|---:|"]  # fmt: skip
     lines += [f"| {b['threads']} | {b['step_us'] / 1e3:.2f} |" for b in results["busy"]]
-    return lines
-
-
-def faults_table(results: dict) -> list[str]:
-    lines = ["| allocator setting | page faults per step | step ms |", "|---|---:|---:|"]
-    for f in results["faults"]:
-        env = " ".join(f"`{k}={v}`" for k, v in f["malloc_env"].items()) or "default"
-        lines.append(f"| {env} | {f['faults']:.0f} | {f['step_us'] / 1e3:.2f} |")
     return lines
 
 
@@ -277,22 +522,26 @@ def gradcheck_table(results: dict) -> list[str]:
 
 def markdown(results: dict) -> str:
     m = results["machine"]
-    versions = f"NumPy {m['numpy']}" + (f", torch {m['torch']}" if "torch" in m else "")
+    versions = f"NumPy {m['numpy']}" + (f", eager torch {m['torch']}" if "torch" in m else "")
     about = [
         f"Measured {results['started']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
         f"{versions}; {results['rounds']} rounds x {results['repeats']} steps per library and "
-        f"configuration, medians. Load average (1, 5, 15 min) at the start "
-        f"{results['load_start']}, at the end {results['load_end']}.",
+        f"configuration. Load average (1, 5, 15 min) at the start {results['load_start']}, at "
+        f"the end {results['load_end']}; 1-minute load at the start of each round "
+        f"{results['loads']}.",
     ]
     out = ["# Benchmark results", "",
            "Written by `python benchmarks/run.py`; do not edit by hand.", ""]  # fmt: skip
-    for name, lines in [("about", about), ("step", step_table(results)),
-                        ("peak", peak_table(results)), ("before", before_table(results)),
-                        ("seed", seed_table(results)),
-                        ("ablations", ablation_table(results)), ("faults", faults_table(results)),
-                        ("busy", busy_table(results)),
+    for name, table in [("about", about), ("step", step_table(results)),
+                        ("two", two_table(results)), ("targets", targets_table(results)),
+                        ("efficiency", efficiency_table(results)), ("peak", peak_table(results)),
+                        ("before", before_table(results)), ("fitstep", fitstep_table(results)),
+                        ("seed", seed_table(results)), ("profile", profile_table(results)),
+                        ("torchprofile", torchprofile_table(results)),
+                        ("compile", compile_table(results)),
+                        ("ablations", ablation_table(results)), ("busy", busy_table(results)),
                         ("gradcheck", gradcheck_table(results))]:  # fmt: skip
-        out += _section(name, lines)
+        out += _section(name, table)
     return "\n".join(out)
 
 
@@ -302,9 +551,9 @@ CHAPTER_TIMINGS = ("bptt_cost.py", "training_time.py")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=15, help="timed steps per size and round")
-    parser.add_argument("--quick", action="store_true", help="1 round of 3 steps: a smoke test")
+    parser.add_argument("--quick", action="store_true", help="2 rounds of 2 steps: a smoke test")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.{json,md}")
     parser.add_argument("--tables-only", action="store_true",
                         help="measure nothing: rewrite results.md from results.json")  # fmt: skip
@@ -316,12 +565,14 @@ def main() -> None:
         (args.out / "results.md").write_text(text)
         print(text)
         return
-    rounds, repeats = (1, 3) if args.quick else (args.rounds, args.repeats)
+    rounds, repeats = (2, 2) if args.quick else (args.rounds, args.repeats)
     libs = ["rnnbook"] + (["torch"] if importlib.util.find_spec("torch") else [])
     if len(libs) == 1:
         print("torch is not installed (pip install -e '.[bench]'): measuring rnnbook only")
 
-    results = measure(rounds, repeats, libs, lambda msg: print(msg, file=sys.stderr, flush=True))
+    results = measure(
+        rounds, repeats, libs, lambda msg: print(msg, file=sys.stderr, flush=True), quick=args.quick
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     text = markdown(results)

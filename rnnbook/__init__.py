@@ -15,10 +15,11 @@ chapter of the book runs this code at build time.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import analysis, notebook, plots
+from . import analysis, gru, lstm, notebook, plots, reference
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
+    chunked_bptt,
     geometric_rate,
     grad_norm_vs_lag,
     hidden_pca,
@@ -26,8 +27,18 @@ from .analysis import (
     jacobian_product,
     last_step_gradients,
     local_jacobians,
+    peak_memory,
     power_norms,
     recall_score,
+)
+from .baselines import (
+    SinePrior,
+    bayes_exact_predict,
+    bayes_forecast,
+    bayes_predict,
+    fit_linear,
+    predict_linear,
+    sine_prior,
 )
 from .clip import clip_grad_norm, clip_grad_value, global_norm
 from .data import (
@@ -57,26 +68,33 @@ from .experiment import (
     mean_and_se,
     over_seeds,
     paired_difference,
+    sequence_mse,
     step_mse,
     summarize,
     train_run,
 )
 from .generation import generate, generate_ar
 from .gradcheck import gradcheck, numerical_gradient, relative_error
+from .gru import GRUParams
 from .init import (
+    critical_gain,
     init_params,
     largest_singular_value,
+    mean_field,
     orthogonal,
+    pytorch_default,
     scaled_normal,
     spectral_radius,
     xavier_normal,
     xavier_uniform,
 )
 from .loss import cross_entropy_loss, mse_loss, recall_loss
+from .lstm import LSTMParams
 from .optim import SGD, Adam, Schedule, cosine_decay, linear_warmup
 from .params import Params, model_of
 from .rnn import ForwardCache, RNNParams, backward, bptt, forward
 from .train import DivergenceError, History, evaluate, fit
+from .window import WindowParams, init_window, window_features
 
 try:
     __version__ = version("rnnbook")
@@ -85,6 +103,24 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "cross_entropy_loss",
+    "gru",
+    "lstm",
+    "GRUParams",
+    "LSTMParams",
+    "critical_gain",
+    "mean_field",
+    "pytorch_default",
+    "SinePrior",
+    "bayes_exact_predict",
+    "bayes_forecast",
+    "bayes_predict",
+    "fit_linear",
+    "predict_linear",
+    "sine_prior",
+    "sequence_mse",
+    "WindowParams",
+    "init_window",
+    "window_features",
     "linear_warmup",
     "cosine_decay",
     "Schedule",
@@ -98,6 +134,9 @@ __all__ = [
     "analysis",
     "notebook",
     "plots",
+    "reference",
+    "chunked_bptt",
+    "peak_memory",
     "Adam",
     "DivergenceError",
     "ForwardCache",

@@ -5,11 +5,13 @@ per step,
 
     J_t = dh_t/dh_{t-1} = diag(1 - h_t^2) W_hh                       (eq-jacobian)
 
-so the sensitivity of h_t to an earlier state h_k is the product
+so the sensitivity of h_t to an earlier state h_j, a total derivative through
+the states in between, is the product over the lag t - j
 
-    dh_t/dh_k = J_t J_{t-1} ... J_{k+1}                             (eq-jacobian-product)
+    dh_t/dh_j = J_t J_{t-1} ... J_{j+1}                             (eq-jacobian-product)
 
-and norm(dh_t/dh_k) <= sigma_max(W_hh)^(t-k) because 0 < 1 - h^2 <= 1 (eq-jacobian-bound).
+and norm(dh_t/dh_j) <= sigma_max(W_hh)^(t-j) because 0 < 1 - h^2 <= 1 (eq-jacobian-bound).
+Jacobians are in numerator layout: entry (a, b) of dh_t/dh_j is d h_{t,a} / d h_{j,b}.
 The functions here compute these quantities from a forward cache, so that the
 chapters on BPTT and vanishing gradients can measure what the equations claim.
 All of them read the states h_0..h_T from ``cache.hs``.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import time
 import tracemalloc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +31,7 @@ from .data import RecallTask, sine_waves
 from .init import init_params
 from .loss import mse_loss, recall_loss
 from .params import model_of
-from .rnn import ForwardCache, RNNParams, backward, check_params, forward
+from .rnn import ForwardCache, RNNParams, backward, bptt, check_params, forward
 
 
 def _states(params: RNNParams, cache: ForwardCache) -> np.ndarray:
@@ -71,15 +73,15 @@ def local_jacobians(params: RNNParams, cache: ForwardCache) -> np.ndarray:
     return _jacobian(_states(params, cache)[:, 1:], params.W_hh)
 
 
-def jacobian_product(params: RNNParams, cache: ForwardCache, t: int, k: int) -> np.ndarray:
-    """The Jacobian dh_t/dh_k = J_t J_{t-1} ... J_{k+1} of every sequence.
+def jacobian_product(params: RNNParams, cache: ForwardCache, t: int, j: int) -> np.ndarray:
+    """The Jacobian dh_t/dh_j = J_t J_{t-1} ... J_{j+1} of every sequence.
 
     Parameters
     ----------
     params : RNNParams
     cache : ForwardCache
-    t, k : int
-        Steps with 0 <= k <= t <= T; step 0 is h_0. For t == k the result is the identity.
+    t, j : int
+        Steps with 0 <= j <= t <= T; step 0 is h_0. For t == j the result is the identity.
 
     Returns
     -------
@@ -87,17 +89,17 @@ def jacobian_product(params: RNNParams, cache: ForwardCache, t: int, k: int) -> 
     """
     hs = _states(params, cache)
     B, T1, H = hs.shape
-    t, k = _step("t", t, T1 - 1), _step("k", k, T1 - 1)
-    if k > t:
-        raise ValueError(f"k: expected k <= t = {t} (h_t depends only on earlier states), got {k}")
+    t, j = _step("t", t, T1 - 1), _step("j", j, T1 - 1)
+    if j > t:
+        raise ValueError(f"j: expected j <= t = {t} (h_t depends only on earlier states), got {j}")
     product = np.broadcast_to(np.eye(H, dtype=params.dtype), (B, H, H)).copy()
-    for i in range(k + 1, t + 1):
+    for i in range(j + 1, t + 1):
         product = _jacobian(hs[:, i], params.W_hh) @ product  # (eq-jacobian-product)
     return product
 
 
 def jacobian_norms(params: RNNParams, cache: ForwardCache, index: int = 0) -> np.ndarray:
-    """The spectral norms of dh_t/dh_k for all pairs of steps, of one sequence.
+    """The spectral norms of dh_t/dh_j for all pairs of steps, of one sequence.
 
     Costs O(T^2 H^3): meant for the chapters' T of a few hundred and H of a few dozen.
 
@@ -111,8 +113,8 @@ def jacobian_norms(params: RNNParams, cache: ForwardCache, index: int = 0) -> np
     Returns
     -------
     ndarray, shape (T + 1, T + 1)
-        ``N[t, k] = ||dh_t/dh_k||_2`` for 0 <= k <= t <= T (so ``N[t, t] = 1``);
-        NaN for k > t, where h_t does not depend on h_k.
+        ``N[t, j] = ||dh_t/dh_j||_2`` for 0 <= j <= t <= T (so ``N[t, t] = 1``);
+        NaN for j > t, where h_t does not depend on h_j.
     """
     hs = _states(params, cache)
     B, T1, H = hs.shape
@@ -122,7 +124,7 @@ def jacobian_norms(params: RNNParams, cache: ForwardCache, index: int = 0) -> np
     h = hs[index]
     norms = np.full((T1, T1), np.nan)
     identity = np.eye(H, dtype=params.dtype)[None]
-    products = identity  # dh_0/dh_0, stacked over k = 0..t
+    products = identity  # dh_0/dh_0, stacked over j = 0..t
     norms[0, 0] = 1.0
     for t in range(1, T1):
         products = np.concatenate([_jacobian(h[t], params.W_hh) @ products, identity])
@@ -130,11 +132,15 @@ def jacobian_norms(params: RNNParams, cache: ForwardCache, index: int = 0) -> np
     return norms
 
 
-def last_step_gradients(params: RNNParams, cache: ForwardCache, dh_T: np.ndarray) -> np.ndarray:
-    """dL_T/dh_k for every k, for a loss L_T that depends on the last state only.
+def last_step_gradients(
+    params: RNNParams,
+    cache: ForwardCache,
+    dh_T: np.ndarray,
+) -> np.ndarray:
+    """dL_T/dh_j for every j, for a loss L_T that depends on the last state only.
 
     Runs the backward recurrence (eq-bptt-recurrence) with a single source,
-    dL_T/dh_T = `dh_T`, so that dL_T/dh_k = (dh_T/dh_k)^T dL_T/dh_T.
+    dL_T/dh_T = `dh_T`, so that dL_T/dh_j = (dh_T/dh_j)^T dL_T/dh_T.
 
     Parameters
     ----------
@@ -146,30 +152,36 @@ def last_step_gradients(params: RNNParams, cache: ForwardCache, dh_T: np.ndarray
     Returns
     -------
     ndarray, shape (B, T + 1, H)
-        ``g[:, k]`` is dL_T/dh_k for k = 0..T (``g[:, T]`` is `dh_T`, ``g[:, 0]`` is dL_T/dh_0).
+        ``g[:, j]`` is dL_T/dh_j for j = 0..T (``g[:, T]`` is `dh_T`,
+        ``g[:, 0]`` is dL_T/dh_0).
     """
     hs = _states(params, cache)
     B, T1, H = hs.shape
     dh_T = validate.float_array("dh_T", dh_T, (B, H), dtype=params.dtype)
     g = np.empty_like(hs)
     g[:, -1] = dh_T
-    for k in range(T1 - 1, 0, -1):
-        # dL_T/dh_{k-1} = J_k^T dL_T/dh_k, in row form: (g_k * (1 - h_k^2)) @ W_hh  (eq-jacobian)
-        g[:, k - 1] = (g[:, k] * (1.0 - hs[:, k] ** 2)) @ params.W_hh
+    for j in range(T1 - 1, 0, -1):
+        # dL_T/dh_{j-1} = J_j^T dL_T/dh_j  (eq-jacobian), in row form:
+        g[:, j - 1] = (g[:, j] * (1.0 - hs[:, j] ** 2)) @ params.W_hh
     return g
 
 
 def W_hh_gradient_double_sum(
-    params: RNNParams, cache: ForwardCache, dy: np.ndarray, *, truncate: int | None = None
+    params: RNNParams,
+    cache: ForwardCache,
+    dy: np.ndarray,
+    *,
+    truncate: int | None = None,
 ) -> np.ndarray:
-    """dL/dW_hh evaluated term by term from the double sum, with explicit Jacobian products.
+    """dL/dW_hh term by term from the double sum, with explicit Jacobian products.
 
-    A slow reference for :func:`rnnbook.bptt` (O(T^2) products of H x H matrices):
+    A slow reference for :func:`rnnbook.bptt` (O(T^2) products of H x H
+    matrices), (eq-dW-hh-double-sum):
 
         dL/dW_hh = sum_t sum_{j <= t} diag(1 - h_j^2) (dh_t/dh_j)^T dL_t/dh_t h_{j-1}^T
 
-    With `truncate` = k only the terms with t - j < k are kept, which is what
-    ``bptt(..., truncate=k)`` computes.
+    With `truncate` = K only the terms with t - j < K are kept, which is what
+    ``bptt(..., truncate=K)`` computes (eq-truncated-bptt).
 
     Parameters
     ----------
@@ -178,7 +190,7 @@ def W_hh_gradient_double_sum(
     dy : ndarray, shape (B, T, O)
         dL/dy_t for every step.
     truncate : int, optional
-        Keep only the terms with lag t - j < `truncate`; ``None`` keeps all.
+        K: keep only the terms with lag t - j < K; ``None`` keeps all.
 
     Returns
     -------
@@ -187,18 +199,21 @@ def W_hh_gradient_double_sum(
     hs = _states(params, cache)
     B, T1, H = hs.shape
     T = T1 - 1
-    dy = validate.float_array("dy", dy, (B, T, params.output_size), dtype=params.dtype)
-    k = T if truncate is None else min(validate.size("truncate", truncate), T)
-    grad = np.zeros((H, H), dtype=params.dtype)
+    O, dtype = params.output_size, params.dtype
+    dy = validate.float_array("dy", dy, (B, T, O), dtype=dtype)
+    K = T if truncate is None else min(validate.size("truncate", truncate), T)
+    identity = np.broadcast_to(np.eye(H, dtype=dtype), (B, H, H))
+    grad = np.zeros((H, H), dtype=dtype)
     for t in range(1, T + 1):
-        dLt_dht = dy[:, t - 1] @ params.W_hy  # immediate dL_t/dh_t, (B, H)   (eq-dL-dh-direct)
-        product = np.broadcast_to(np.eye(H, dtype=params.dtype), (B, H, H))  # dh_t/dh_t
-        for j in range(t, max(t - k, 0), -1):  # j = t, t-1, ..., t-k+1 (and j >= 1)
-            dLt_dhj = np.einsum("bi,bij->bj", dLt_dht, product)  # (dh_t/dh_j)^T dL_t/dh_t
+        dLt_dht = dy[:, t - 1] @ params.W_hy  # (eq-dL-dh-direct), (B, H)
+        product = identity  # dh_t/dh_j for j = t
+        for j in range(t, max(t - K, 0), -1):  # j = t, ..., t-K+1, j >= 1
+            # (dh_t/dh_j)^T dL_t/dh_t, then through the tanh at step j
+            dLt_dhj = np.einsum("bi,bij->bj", dLt_dht, product)
             dLt_daj = dLt_dhj * (1.0 - hs[:, j] ** 2)  # (eq-tanh-derivative)
-            grad += dLt_daj.T @ hs[:, j - 1]  # one term of (eq-dW-hh-double-sum)
+            grad += dLt_daj.T @ hs[:, j - 1]  # term (t, j)
             J_j = _jacobian(hs[:, j], params.W_hh)  # (eq-jacobian)
-            product = product @ J_j  # dh_t/dh_{j-1} = (dh_t/dh_j) J_j  (eq-jacobian-product)
+            product = product @ J_j  # dh_t/dh_{j-1} (eq-jacobian-product)
     return grad
 
 
@@ -222,7 +237,7 @@ def grad_norm_vs_lag(params: RNNParams, cache: ForwardCache, dh_T: np.ndarray) -
 def power_norms(W: np.ndarray, n: int) -> np.ndarray:
     """Spectral norms of W^j for j = 0..n: the Jacobian products of a *linear* RNN.
 
-    For h_t = W h_{t-1} + W_xh x_t + b_h (no tanh), dh_t/dh_k = W^(t-k) whatever the input.
+    For h_t = W h_{t-1} + W_xh x_t + b_h (no tanh), dh_t/dh_j = W^(t-j) whatever the input.
 
     Parameters
     ----------
@@ -384,7 +399,111 @@ def recall_score(params: RNNParams, data: RecallTask) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
+# Truncated BPTT as practitioners run it: chunks, with the state carried forward.
+
+
+def _add(total: RNNParams, part: RNNParams) -> None:
+    for (_, a), (_, b) in zip(total.items(), part.items()):
+        a += b
+
+
+def chunked_bptt(
+    params: RNNParams,
+    x: np.ndarray,
+    target: np.ndarray,
+    K: int,
+    *,
+    h0: np.ndarray | None = None,
+    exact: bool = False,
+) -> tuple[float, RNNParams]:
+    """The MSE of a long sequence and its gradient, computed chunk by chunk.
+
+    The T steps are cut into chunks of K steps (the last may be shorter).
+    Each chunk's forward pass starts from the last state of the previous
+    chunk, so the states and the loss are exactly those of the whole
+    sequence; only the backward pass differs.
+
+    - ``exact=False``: each chunk is backpropagated as soon as its forward
+      pass is done and its dL/dh_0 is dropped (min-char-rnn's ``hprev``,
+      ``detach`` in PyTorch). This is Williams and Peng's BPTT(K; K): the
+      loss at the end of a chunk sees K steps of history, the one at its
+      start one step. Memory: one chunk.
+    - ``exact=True``: only the state entering each chunk is kept; after the
+      last chunk, the chunks are recomputed and backpropagated from last to
+      first, each with ``dh_T`` = the ``dh0`` of the chunk after it. This is
+      full BPTT (gradient checkpointing): memory T / K states plus one
+      chunk, for a second forward pass.
+
+    Parameters
+    ----------
+    params : RNNParams
+    x : ndarray, shape (B, T, D)
+    target : ndarray, shape (B, T, O)
+    K : int
+        The chunk length.
+    h0 : ndarray, shape (B, H), optional
+        The state before step 1; zeros by default.
+    exact : bool
+        Chain the chunks exactly instead of dropping dL/dh_0 of each.
+
+    Returns
+    -------
+    loss : float
+        The MSE over all B T O outputs, as ``rnnbook.mse_loss`` of the whole.
+    grads : RNNParams
+        Its gradient: exact, or truncated at the chunk boundaries.
+    """
+    check_params(params)
+    D, O, dtype = params.input_size, params.output_size, params.dtype
+    x = validate.float_array("x", x, (None, None, D), dtype=dtype)
+    B, T, _ = x.shape
+    target = validate.float_array("target", target, (B, T, O), dtype=dtype)
+    K = validate.size("K", K)
+    chunks = [slice(s, min(s + K, T)) for s in range(0, T, K)]
+
+    def chunk_loss(c: slice, cache: ForwardCache) -> tuple[float, np.ndarray]:
+        value, dy = mse_loss(cache.y, target[:, c])  # mean over B K O
+        share = (c.stop - c.start) / T  # ... so weigh by K / T
+        return share * value, share * dy
+
+    loss, grads = 0.0, params.zeros_like()
+    h, entering = h0, []  # entering: the state before each chunk
+    for c in chunks:
+        entering.append(h)
+        cache = forward(params, x[:, c], h)
+        value, dy = chunk_loss(c, cache)
+        loss += value
+        h = cache.h[:, -1].copy()  # carried forward; the cache can go
+        if not exact:
+            g, _ = bptt(params, cache, dy)  # dL/dh_0 of the chunk: dropped
+            _add(grads, g)
+    if exact:
+        dh_T = None  # nothing comes after the last chunk
+        for c, h_start in zip(reversed(chunks), reversed(entering)):
+            cache = forward(params, x[:, c], h_start)  # recomputed
+            g, dh_T = bptt(params, cache, chunk_loss(c, cache)[1], dh_T)
+            _add(grads, g)
+    return loss, grads
+
+
+# ---------------------------------------------------------------------------------------------
 # What a training step costs.
+
+
+def peak_memory(fn: Callable[[], object]) -> int:
+    """The peak of memory allocated while ``fn()`` runs, in bytes (``tracemalloc``).
+
+    Counts what Python and NumPy allocate during the call, not what existed
+    before it; the same call gives the same number in every run.
+    """
+    if not callable(fn):
+        raise ValueError(f"fn: expected a function of no arguments, got {type(fn).__name__}")
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def step_cost(
@@ -396,13 +515,14 @@ def step_cost(
     rounds: int = 9,
     seed: int = 0,
 ) -> dict[str, np.ndarray]:
-    """CPU time and peak memory of one training step (forward, MSE, BPTT) for each length T.
+    """CPU time and peak memory of a training step (forward, MSE, BPTT), per T.
 
-    The lengths are timed in interleaved rounds and the fastest round of each is kept,
-    so that a burst of load from other programs spoils one round of every length rather
-    than every round of one length. Times are CPU time of this process
-    (``time.process_time``); with several BLAS threads that includes their spinning,
-    so measure with one thread (``OPENBLAS_NUM_THREADS=1`` set before NumPy is imported).
+    The lengths are timed in interleaved rounds and the fastest round of each
+    is kept, so that a burst of load from other programs spoils one round of
+    every length rather than every round of one length. Times are CPU time of
+    this process (``time.process_time``); with several BLAS threads that
+    includes their spinning, so measure with one thread
+    (``OPENBLAS_NUM_THREADS=1`` set before NumPy is imported).
 
     Parameters
     ----------
@@ -420,31 +540,33 @@ def step_cost(
     Returns
     -------
     dict
-        ``"lengths"`` (n,), ``"cpu_seconds"`` (n,), the fastest step, and ``"peak_bytes"``
-        (n,), the peak of memory allocated (as traced by ``tracemalloc``) during one step.
+        ``"lengths"`` (n,), ``"cpu_seconds"`` (n,), the fastest step, and
+        ``"peak_bytes"`` (n,), the peak memory of a step (:func:`peak_memory`).
     """
     lengths = [validate.size("lengths", T) for T in lengths]
     rounds = validate.size("rounds", rounds)
     params = init_params(1, hidden_size, 1, rng=np.random.default_rng(seed))
-    data = [sine_waves(batch_size, T, rng=np.random.default_rng([seed, T])) for T in lengths]
+    data = []
+    for T in lengths:
+        rng = np.random.default_rng([seed, T])
+        data.append(sine_waves(batch_size, T, rng=rng))
 
-    def step(x: np.ndarray, target: np.ndarray) -> None:
-        cache = forward(params, x)
-        _, dy = mse_loss(cache.y, target)
+    def step(d) -> None:
+        cache = forward(params, d.x)
+        _, dy = mse_loss(cache.y, d.y)
         backward(params, cache, dy, truncate=truncate)
 
     for d in data:
-        step(d.x, d.y)  # warm up
+        step(d)  # warm up
     seconds = np.full(len(lengths), np.inf)
     for _ in range(rounds):
         for i, d in enumerate(data):
             start = time.process_time()
-            step(d.x, d.y)
+            step(d)
             seconds[i] = min(seconds[i], time.process_time() - start)
-    peak = np.empty(len(lengths), dtype=np.int64)
-    for i, d in enumerate(data):
-        tracemalloc.start()
-        step(d.x, d.y)
-        peak[i] = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return {"lengths": np.array(lengths), "cpu_seconds": seconds, "peak_bytes": peak}
+    peak = np.array([peak_memory(lambda d=d: step(d)) for d in data])
+    return {
+        "lengths": np.array(lengths),
+        "cpu_seconds": seconds,
+        "peak_bytes": peak,
+    }

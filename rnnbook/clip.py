@@ -1,4 +1,10 @@
-"""Gradient clipping: by global norm (Pascanu et al., 2013) and by value."""
+"""Gradient clipping: by global norm (Pascanu et al., 2013) and by value (Mikolov, 2012).
+
+Clipping by norm keeps the direction of the update and caps its length; with a threshold
+below the typical gradient norm it fires on every step and becomes normalized gradient
+descent, an adaptive step size (Zhang, He, Sra & Jadbabaie, 2020). Clipping by value caps
+every entry and can turn the update. See the chapter "Gradient clipping".
+"""
 
 from __future__ import annotations
 
@@ -41,7 +47,28 @@ def clip_grad_norm(grads: Params, max_norm: float) -> tuple[Params, float]:
     return grads.map(lambda g: g * g.dtype.type(scale)), norm
 
 
+def clip_grad_norm_(grads: Params, max_norm: float) -> float:
+    """:func:`clip_grad_norm` in place: rescale `grads` itself, return the norm before.
+
+    The same numbers as :func:`clip_grad_norm`, without new arrays (the training loop's
+    gradients are its own scratch buffers, see :func:`rnnbook.fit`).
+    """
+    validate.positive("max_norm", max_norm)
+    norm = global_norm(grads)
+    if norm > max_norm:  # (eq-clip-norm)
+        for _, g in grads.items():
+            g *= g.dtype.type(max_norm / norm)
+    return norm
+
+
 def clip_grad_value(grads: Params, limit: float) -> Params:
-    """Clip every gradient entry to [-limit, limit]. This can change the direction."""
+    """Clip every gradient entry to [-limit, limit]. This can change the direction.
+
+    .. math:: g_i \\leftarrow \\max(-\\text{limit}, \\min(\\text{limit}, g_i))
+              \\quad \\text{for every entry } i     (eq-clip-value)
+
+    The global norm of the result is at most ``limit * sqrt(P)`` for P entries, so a
+    value limit bounds the step as a norm threshold ``limit * sqrt(P)`` would.
+    """
     validate.positive("limit", limit)
     return grads.map(lambda g: np.clip(g, -limit, limit))

@@ -1,7 +1,9 @@
-"""Sine-wave sequences, splits by sequence, and the baselines an RNN must beat.
+"""Sine-wave sequences, splits by sequence, and the recall task.
 
 A sequence is s_t = A sin(2 pi f t + phi) (+ noise), t = 0..T; the input is
-x_t = s_t and the target the next value, s_{t+1}.
+x_t = s_t and the target the next value, s_{t+1}. The baselines an RNN must beat
+(persistence, AR(k), the full-history linear and the Bayes predictors) are in
+:mod:`rnnbook.baselines`; their old names here (``rnnbook.data.fit_ar``, ...) still work.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def sine_waves(
         T, the number of input steps (T + 1 samples are drawn).
     freq, phase, amplitude : float or (low, high)
         A fixed value, or an interval to draw uniformly from, per sequence.
-        Frequency is in cycles per step and must stay below the Nyquist limit 0.5.
+        Frequency is in cycles per step, below the Nyquist limit 0.5.
     noise : float
         Standard deviation of Gaussian noise added to every sample.
     rng : numpy.random.Generator
@@ -121,7 +123,9 @@ def sine_waves(
     validate.positive("noise", noise, allow_zero=True)
     f = _draw("freq", freq, n, rng)
     if np.any(f <= 0) or np.any(f >= 0.5):
-        raise ValueError(f"freq: expected values in (0, 0.5) cycles per step, got {freq!r}")
+        raise ValueError(
+            f"freq: expected values in (0, 0.5) cycles per step, got {freq!r}"
+        )  # fmt: skip
     phi = _draw("phase", phase, n, rng)
     A = _draw("amplitude", amplitude, n, rng)
     t = np.arange(length + 1)
@@ -174,10 +178,11 @@ def book_task(rng: np.random.Generator, n: int = 600, length: int = 25, **overri
 
 
 def book_split(seed: int = 0, **options) -> Split:
-    """The book's task drawn with ``np.random.default_rng(seed)`` and split 70/15/15.
+    """The book's task drawn with ``default_rng(seed)`` and split 70/15/15.
 
-    Every chapter that uses ``book_split(0)`` trains, validates and tests on the
-    same sequences, so their numbers can be compared. `options` go to :func:`book_task`.
+    Every chapter that uses ``book_split(0)`` trains, validates and tests on
+    the same sequences, so their numbers can be compared. `options` go to
+    :func:`book_task`.
     """
     rng = np.random.default_rng(validate.size("seed", seed, minimum=0))
     return split(book_task(rng, **options), rng=rng)
@@ -206,82 +211,17 @@ def split(
     Whole sequences go to one set, so no test sequence is seen in training.
     """
     rng = validate.generator("rng", rng)
-    if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
-        raise ValueError(f"fractions: expected three numbers >= 0 summing to 1, got {fractions!r}")
+    ok = len(fractions) == 3 and min(fractions) >= 0
+    if not (ok and np.isclose(sum(fractions), 1.0)):
+        raise ValueError(
+            "fractions: expected three numbers >= 0 summing to 1, "
+            f"got {fractions!r}"
+        )  # fmt: skip
     order = rng.permutation(len(data))
     n_train = int(round(fractions[0] * len(data)))
     n_val = int(round(fractions[1] * len(data)))
     cuts = np.split(order, [n_train, n_train + n_val])
     return Split(*(data.subset(np.sort(idx)) for idx in cuts))
-
-
-def _series(name: str, x: np.ndarray) -> np.ndarray:
-    return validate.float_array(name, x, (None, None, 1))
-
-
-def persistence(x: np.ndarray) -> np.ndarray:
-    """The persistence baseline: predict s_{t+1} = s_t. Shape (B, T, 1)."""
-    return _series("x", x).copy()
-
-
-def lagged(x: np.ndarray, k: int) -> np.ndarray:
-    """Features [x_t, x_{t-1}, ..., x_{t-k+1}, 1] for every step, shape (B, T, k + 1).
-
-    Values before the start of a sequence are zero, as h_0 = 0 is for the RNN.
-    """
-    x = _series("x", x)[:, :, 0]
-    k = validate.size("k", k)
-    B, T = x.shape
-    features = np.zeros((B, T, k + 1), dtype=x.dtype)
-    for lag in range(k):
-        features[:, lag:, lag] = x[:, : T - lag]
-    features[:, :, k] = 1.0  # bias
-    return features
-
-
-def fit_ar(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
-    """Least-squares AR(k) models for next-step prediction, one per history length.
-
-    At step t only t + 1 past values exist, so the baseline uses the model with
-    j = min(t + 1, k) lags there: y_t ~ c_j . [x_t, ..., x_{t-j+1}, 1]. Model j is
-    fitted by least squares on every step that has j values of history. This is
-    the best linear predictor from the same information the RNN has (h_0 = 0).
-
-    Parameters
-    ----------
-    x, y : ndarray, shape (B, T, 1)
-        Training inputs and next-step targets.
-    k : int
-        The longest history used, 1 <= k <= T.
-
-    Returns
-    -------
-    ndarray, shape (k, k + 1)
-        Row j - 1 holds model j: its j lag coefficients, zeros for unused lags,
-        and the intercept in the last column.
-    """
-    features = lagged(x, k)
-    y = validate.float_array("y", y, x.shape, dtype=x.dtype)
-    T = x.shape[1]
-    if k > T:
-        raise ValueError(f"k: expected at most the sequence length {T}, got {k}")
-    coefs = np.zeros((k, k + 1), dtype=x.dtype)
-    for j in range(1, k + 1):
-        columns = [*range(j), k]  # j lags and the intercept
-        A = features[:, j - 1 :, columns].reshape(-1, j + 1)
-        b = y[:, j - 1 :, 0].reshape(-1)
-        coefs[j - 1, columns], *_ = np.linalg.lstsq(A, b, rcond=None)
-    return coefs
-
-
-def predict_ar(coefs: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Predictions of the AR models from :func:`fit_ar` at every step, shape (B, T, 1)."""
-    coefs = validate.float_array("coefs", coefs, (None, None))
-    k = coefs.shape[0]
-    features = lagged(x, k)  # (B, T, k + 1)
-    T = x.shape[1]
-    per_step = coefs[np.minimum(np.arange(T), k - 1)]  # (T, k + 1): model min(t + 1, k)
-    return np.sum(features * per_step, axis=2, keepdims=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,3 +312,15 @@ def recall_batches(
         return task.x, task.y
 
     return sample
+
+
+_MOVED = ("persistence", "lagged", "fit_ar", "predict_ar")  # now in rnnbook.baselines
+
+
+def __getattr__(name: str):
+    """The baselines that moved to :mod:`rnnbook.baselines`, under their old names here."""
+    if name in _MOVED:
+        from . import baselines
+
+        return getattr(baselines, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,7 +3,7 @@
 One training run says little: a different initialization or minibatch order can
 change the result a lot. Every comparison in the book is therefore repeated over
 several seeds and reported as mean and spread, on a test split no run has seen,
-next to the baselines of :mod:`rnnbook.data`. A run that diverges is kept and
+next to the baselines of :mod:`rnnbook.baselines`. A run that diverges is kept and
 counted, not silently dropped.
 
 >>> import numpy as np, rnnbook as rb
@@ -24,10 +24,19 @@ from typing import TypeVar
 import numpy as np
 
 from . import validate
-from .data import Split, fit_ar, persistence, predict_ar
+from .baselines import (
+    bayes_predict,
+    fit_ar,
+    fit_linear,
+    persistence,
+    predict_ar,
+    predict_linear,
+    sine_prior,
+)
+from .data import SineWaves, Split
 from .init import init_params
 from .optim import SGD, Adam, Schedule
-from .rnn import RNNParams
+from .params import Params
 from .train import DivergenceError, History, evaluate, fit
 
 T_ = TypeVar("T_")
@@ -44,8 +53,9 @@ class Run:
     ----------
     seed : int
         Seeds the initialization and the minibatch order.
-    params : RNNParams
-        The trained parameters (as they were when a diverged run stopped).
+    params : Params
+        The trained parameters (as they were when a diverged run stopped): an
+        :class:`rnnbook.RNNParams`, or whatever model ``train_run(init=...)`` made.
     history : History
         What :func:`rnnbook.fit` recorded; for a diverged run, up to the divergence.
     test_mse : float
@@ -60,7 +70,7 @@ class Run:
     """
 
     seed: int
-    params: RNNParams
+    params: Params
     history: History
     test_mse: float
     diverged: bool = False
@@ -82,8 +92,9 @@ def train_run(
     schedule: Schedule | None = None,
     select_best: bool = False,
     validate_every_epoch: bool = True,
+    init: Callable[[np.random.Generator], Params] | None = None,
 ) -> Run:
-    """Initialise an RNN with `seed`, train it on ``parts.train``, test it on ``parts.test``.
+    """Initialise a model with `seed`, train it on ``parts.train``, test it on ``parts.test``.
 
     The protocol a referee expects: anything chosen is chosen on ``parts.val``
     (with ``select_best``, the epoch whose parameters are kept), and the test split
@@ -97,7 +108,7 @@ def train_run(
         ``np.random.default_rng(seed)`` draws the initial weights, then shuffles
         the minibatches: the same seed gives the same run, bit for bit.
     hidden_size : int
-        H.
+        H of the RNN.
     scheme, init_options
         Passed to :func:`rnnbook.init_params` (e.g. ``{"std": 0.01}``, ``{"gain": 1.0}``).
     optimizer : callable
@@ -106,6 +117,12 @@ def train_run(
         Passed to :func:`rnnbook.fit` (e.g. ``schedule=rb.cosine_decay()``).
     validate_every_epoch : bool
         Record the validation loss after every epoch (needed by `select_best`).
+    init : callable, optional
+        ``init(rng) -> params`` makes the initial parameters of another model from
+        the run's generator, e.g. ``lambda rng: rb.init_window(1, 32, 1, 25, rng)``;
+        it replaces `hidden_size`, `scheme` and `init_options`. Everything else (the
+        optimizer, the budget, the selection on validation, the one reading of the
+        test split) is the same for every model.
 
     Returns
     -------
@@ -113,10 +130,14 @@ def train_run(
         A diverged run is returned with ``diverged=True`` and ``test_mse = nan``.
     """
     rng = np.random.default_rng(validate.size("seed", seed, minimum=0))
-    D, O = parts.train.x.shape[2], parts.train.y.shape[2]
-    params = init_params(
-        D, hidden_size, O, scheme=scheme, rng=rng, dtype=parts.train.x.dtype, **(init_options or {})
-    )
+    if init is None:
+        D, O, dtype = parts.train.x.shape[2], parts.train.y.shape[2], parts.train.x.dtype
+        options = init_options or {}
+        params = init_params(D, hidden_size, O, scheme=scheme, rng=rng, dtype=dtype, **options)
+    elif init_options is not None:
+        raise ValueError("init_options: for init_params only; give init= all its options")
+    else:
+        params = init(rng)
     validation = (parts.val.x, parts.val.y) if validate_every_epoch else None
     try:
         history = fit(
@@ -292,24 +313,83 @@ def step_mse(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.mean((prediction - target) ** 2, axis=(0, 2))
 
 
-def baseline_predictions(parts: Split, orders: Sequence[int] = AR_ORDERS) -> dict:
-    """Test-split predictions of persistence and of AR(k) fitted on the training split.
+def sequence_mse(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The mean squared error of each sequence, averaged over its steps and outputs.
+
+    Its mean is the usual MSE; :func:`mean_and_se` of it gives that MSE's standard
+    error over test sequences, and :func:`paired_difference` of two models' values
+    compares them on the same sequences.
+
+    Parameters
+    ----------
+    prediction, target : ndarray, shape (B, T, O)
+
+    Returns
+    -------
+    ndarray, shape (B,)
+    """
+    prediction = validate.float_array("prediction", prediction, (None, None, None))
+    target = validate.float_array("target", target, prediction.shape)
+    return np.mean((prediction - target) ** 2, axis=(1, 2))
+
+
+#: The names of the references in :func:`baseline_predictions`, besides AR(k).
+LINEAR, BAYES = "linear (full history)", "Bayes"
+
+
+def baseline_predictions(
+    parts: Split,
+    orders: Sequence[int] = AR_ORDERS,
+    *,
+    data: SineWaves | None = None,
+    task: dict | None = None,
+    bayes: bool = True,
+) -> dict[str, np.ndarray]:
+    """Predictions of every reference: persistence, AR(k), full-history linear, Bayes.
+
+    AR(k) and the full-history linear predictor (:func:`rnnbook.fit_linear`) are
+    fitted on ``parts.train``; the Bayes predictor (:func:`rnnbook.bayes_predict`)
+    knows the task and needs no fitting. All predict `data`.
+
+    Parameters
+    ----------
+    parts : Split
+    orders : sequence of int
+        The AR orders k, each at most the training length T.
+    data : SineWaves, optional
+        The sequences to predict: ``parts.test`` by default; e.g. ``rb.fresh_test()``.
+    task : dict, optional
+        What the Bayes predictor assumes: entries of :data:`rnnbook.data.BOOK_TASK`
+        to replace; pass the options the data were drawn with, e.g. ``{"noise": 0.02}``.
+    bayes : bool
+        Include the Bayes predictor (it needs noise > 0; leave it out for noiseless data).
 
     Returns
     -------
     dict
-        ``{"persistence": (B, T, 1) array, "AR(1)": ..., "AR(k)": ...}`` for the test inputs.
+        ``{"persistence": ..., "AR(k)": ..., "linear (full history)": ..., "Bayes": ...}``,
+        each of shape (B, T, 1) like ``data.x``.
     """
-    out = {"persistence": persistence(parts.test.x)}
+    data = parts.test if data is None else data
+    train = parts.train
+    out = {"persistence": persistence(data.x)}
     for k in orders:
-        coefs = fit_ar(parts.train.x, parts.train.y, k)
-        out[f"AR({k})"] = predict_ar(coefs, parts.test.x)
+        out[f"AR({k})"] = predict_ar(fit_ar(train.x, train.y, k), data.x)
+    out[LINEAR] = predict_linear(fit_linear(train.x, train.y), data.x)
+    if bayes:
+        out[BAYES] = bayes_predict(data.x, sine_prior(task))
     return out
 
 
-def baseline_mse(parts: Split, orders: Sequence[int] = AR_ORDERS) -> dict[str, float]:
-    """Test MSE of persistence and of AR(k) for each order k (see :func:`baseline_predictions`)."""
-    return {
-        name: float(np.mean((pred - parts.test.y) ** 2))
-        for name, pred in baseline_predictions(parts, orders).items()
-    }
+def baseline_mse(
+    parts: Split,
+    orders: Sequence[int] = AR_ORDERS,
+    *,
+    data: SineWaves | None = None,
+    task: dict | None = None,
+    bayes: bool = True,
+) -> dict[str, float]:
+    """The MSE of every reference of :func:`baseline_predictions` on `data` (the test split)."""
+    data = parts.test if data is None else data
+    predictions = baseline_predictions(parts, orders, data=data, task=task, bayes=bayes)
+    return {name: float(np.mean((pred - data.y) ** 2)) for name, pred in predictions.items()}

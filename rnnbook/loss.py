@@ -1,4 +1,8 @@
-"""Losses and their gradients: the mean squared error, of every step or of the last one."""
+"""Losses and their gradients: the mean squared error, of every step or of the last one.
+
+Notation as in the book: y_t is the network's output (its prediction) and y*_t the
+target, ``target`` in code.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from . import validate
 def mse_loss(y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean squared error over all elements, and its gradient.
 
-    .. math:: L = \\frac{1}{N} \\sum_{b,t,o} (y_{bto} - \\hat y_{bto})^2,
+    .. math:: L = \\frac{1}{N} \\sum_{b,t,o} (y_{bto} - y^\\star_{bto})^2,
               \\qquad N = B T O                                     (eq-mse)
 
     Parameters
@@ -18,14 +22,14 @@ def mse_loss(y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     y : ndarray, shape (B, T, O)
         Predictions, e.g. ``forward(...).y``.
     target : ndarray, shape (B, T, O)
-        What the predictions should be; same dtype as `y`.
+        The targets y*: what the predictions should be; same dtype as `y`.
 
     Returns
     -------
     loss : float
         The mean of the squared errors.
     dy : ndarray, shape (B, T, O)
-        dL/dy = 2 (y - target) / N, same dtype as `y`.
+        dL/dy = 2 (y - y*) / N (eq-dL-dy), same dtype as `y`.
     """
     y = validate.float_array("y", y, (None, None, None))
     target = validate.float_array("target", target, y.shape, dtype=y.dtype)
@@ -43,14 +47,14 @@ def recall_loss(y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     y : ndarray, shape (B, T, O)
         The network's outputs; only ``y[:, -1]`` is scored.
     target : ndarray, shape (B, O)
-        What the last output should be.
+        The target y*_T: what the last output should be.
 
     Returns
     -------
     loss : float
-        mean over b, o of (y[b, T, o] - target[b, o])^2.
+        The mean over b, o of (y_T - y*_T)^2, ``y[:, -1]`` against `target`.
     dy : ndarray, shape (B, T, O)
-        dloss/dy: zero except at the last step, where it is 2 (y_T - target) / (B O).
+        dloss/dy: zero except at the last step, where it is 2 (y_T - y*_T) / (B O).
     """
     y = validate.float_array("y", y, (None, None, None))
     target = validate.float_array("target", target, (y.shape[0], y.shape[2]), dtype=y.dtype)

@@ -68,23 +68,63 @@ class Adam:
         self.m: Params | None = None
         self.v: Params | None = None
         self.t = 0
+        self._flat: tuple[_Flat, _Flat, _Flat] | None = None
 
     def step(self, params: Params, grads: Params) -> None:
         """Update `params` in place with one Adam step."""
-        if self.m is None or self.v is None:
-            self.m, self.v = params.zeros_like(), params.zeros_like()
+        g, m, v = self._vectors(grads)  # all fields at once, each as one vector
         self.t += 1
         b1, b2 = self.beta1, self.beta2
-        for (_, p), (_, g), (_, m), (_, v) in zip(
-            params.items(), grads.items(), self.m.items(), self.v.items()
-        ):
-            m *= b1
-            m += (1 - b1) * g  # first moment
-            v *= b2
-            v += (1 - b2) * g * g  # second moment
-            m_hat = m / (1 - b1**self.t)  # bias corrections
-            v_hat = v / (1 - b2**self.t)
-            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)  # (eq-adam)
+        m *= b1
+        m += (1 - b1) * g  # first moment
+        v *= b2
+        v += (1 - b2) * g * g  # second moment
+        m_hat = m / (1 - b1**self.t)  # bias corrections
+        v_hat = v / (1 - b2**self.t)
+        step = self.lr * m_hat / (np.sqrt(v_hat) + self.eps)  # (eq-adam)
+        for (_, p), s in zip(params.items(), self._flat[0].split(step)):
+            p -= s
+
+    def _vectors(self, grads: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The gradient and the moments m, v as vectors (``self.m``, ``self.v`` view them).
+
+        Speed only: each line of the update is then one NumPy call for all fields.
+        """
+        if self.m is None or self.v is None:
+            self.m, self.v = grads.zeros_like(), grads.zeros_like()
+        flat = self._flat
+        if flat is None or flat[1].fields is not self.m or flat[2].fields is not self.v:
+            flat = self._flat = (_Flat(grads), _Flat(self.m), _Flat(self.v))
+            self.m, self.v = flat[1].fields, flat[2].fields
+        flat[0].gather(grads)
+        return flat[0].vector, flat[1].vector, flat[2].vector
+
+
+class _Flat:
+    """The fields of a parameter dataclass as views into one vector (a speed device).
+
+    ``fields`` is a dataclass like `like` whose arrays are the pieces of ``vector``, so
+    an update of the vector updates every field in one NumPy call.
+    """
+
+    def __init__(self, like: Params) -> None:
+        arrays = [a for _, a in like.items()]
+        self.vector = np.empty(sum(a.size for a in arrays), dtype=like.dtype)
+        self._bounds = np.cumsum([0] + [a.size for a in arrays]).tolist()
+        self._shapes = [a.shape for a in arrays]
+        self._views = self.split(self.vector)
+        self.fields = type(like)(**{name: v for (name, _), v in zip(like.items(), self._views)})
+        self.gather(like)
+
+    def split(self, vector: np.ndarray) -> list[np.ndarray]:
+        """`vector` (same length) cut into views shaped like the fields."""
+        b = self._bounds
+        return [vector[b[i] : b[i + 1]].reshape(s) for i, s in enumerate(self._shapes)]
+
+    def gather(self, params: Params) -> None:
+        """Copy the fields of `params` (same shapes) into the vector."""
+        for view, (_, a) in zip(self._views, params.items()):
+            view[...] = a
 
 
 @dataclass(frozen=True)

@@ -161,3 +161,57 @@ def draw_unrolled(ax, steps: int = 3) -> None:
     ax.set_ylim(-0.45, rows["y"] + 0.45)
     ax.set_aspect("equal")
     ax.axis("off")
+
+
+def _sum_box(ax, x0: float, x1: float, y: float, text: str) -> None:
+    """A wide box from x0 to x1 at height y: a gradient summed over the steps."""
+    box = mpl.patches.FancyBboxPatch(
+        (x0, y - 0.26), x1 - x0, 0.52, boxstyle="round,pad=0.04",
+        facecolor=PALETTE["yellow"], edgecolor="black", lw=1.0, alpha=0.9, zorder=2,
+    )  # fmt: skip
+    ax.add_patch(box)
+    ax.text((x0 + x1) / 2, y, text, ha="center", va="center", fontsize=11, zorder=3)
+
+
+def draw_backward(ax, steps: int = 3) -> None:
+    """Draw the backward pass of BPTT over `steps` time steps, the mirror of :func:`draw_unrolled`.
+
+    Each arrow carries a gradient backwards and is labelled with what multiplies it. In the
+    middle row, the total derivative h̄_t (orange) collects two contributions, from its own
+    output (ȳ_t, green, through W_hy^T) and from the next step (ā_{t+1}, vermillion, through
+    W_hh^T), marked with a "+"; ā_t = (1 - h_t^2) ⊙ h̄_t passes on to h̄_{t-1}. The yellow
+    boxes are the shared parameters' gradients: every step adds one contribution to each
+    (ȳ_t h_t^T to ∇W_hy at the top, ā_t h_{t-1}^T to ∇W_hh at the bottom).
+    """
+    c_y, c_h, c_a = PALETTE["green"], PALETTE["orange"], PALETTE["vermillion"]
+    rows = {"top": 4.1, "y": 2.75, "h": 1.35, "bottom": 0.0}
+    pitch, gap = 2.7, 1.35  # from one step to the next; from a_t to h_t
+    x0 = 0.0
+    _node(ax, (x0, rows["h"]), r"$\bar h_0$", "white")
+    h_x = {t: x0 + t * pitch for t in range(1, steps + 1)}
+    for t, xh in h_x.items():
+        xa = xh - gap
+        _node(ax, (xh, rows["y"]), rf"$\bar y_{t}$", c_y)
+        _node(ax, (xh, rows["h"]), rf"$\bar h_{t}$", c_h)
+        _node(ax, (xa, rows["h"]), rf"$\bar a_{t}$", c_a)
+        _edge(ax, (xh, rows["y"]), (xh, rows["h"]), r"$W_{hy}^\top$")
+        _edge(ax, (xh, rows["h"]), (xa, rows["h"]), rf"$\odot(1-h_{t}^2)$", offset=(0, 0.44))
+        prev = x0 if t == 1 else h_x[t - 1]
+        _edge(ax, (xa, rows["h"]), (prev, rows["h"]), r"$W_{hh}^\top$", offset=(0, -0.34))
+        # per-step contributions into the shared gradients
+        _edge(ax, (xh, rows["y"]), (xh, rows["top"]), rf"$\bar y_{t} h_{t}^\top$",
+              offset=(0.55, 0))  # fmt: skip
+        _edge(ax, (xa, rows["h"]), (xa, rows["bottom"]), rf"$\bar a_{t} h_{{{t - 1}}}^\top$",
+              offset=(0.6, 0))  # fmt: skip
+        if t < steps:  # two gradients meet here: the sum of (eq-bptt-recurrence)
+            ax.text(xh + 0.34, rows["h"] + 0.38, "$+$", ha="center", va="center",
+                    fontsize=13, fontweight="bold", zorder=4)  # fmt: skip
+    right = h_x[steps] + 0.45
+    _sum_box(ax, h_x[1] - 0.45, right, rows["top"],
+             r"$\nabla_{W_{hy}} L = \sum_t \bar y_t h_t^\top$")  # fmt: skip
+    _sum_box(ax, h_x[1] - gap - 0.45, right - gap, rows["bottom"],
+             r"$\nabla_{W_{hh}} L = \sum_t \bar a_t h_{t-1}^\top$")  # fmt: skip
+    ax.set_xlim(x0 - 0.6, right + 0.3)
+    ax.set_ylim(rows["bottom"] - 0.45, rows["top"] + 0.45)
+    ax.set_aspect("equal")
+    ax.axis("off")

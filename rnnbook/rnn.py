@@ -5,16 +5,28 @@ The model, in column-vector notation (the book's equations):
     h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h)      (eq-hidden-state)
     y_t = W_hy h_t + b_y                            (eq-output)
 
-The code works on batches stored row by row, so a matrix-vector product
-``W @ h`` in the prose becomes ``h @ W.T`` here. Internally all time series are
-kept *time-major*, shape (T, B, .), so that the slice for one time step is a
-contiguous block of memory; the public results are batch-first views.
+This is the same maths as :mod:`rnnbook.reference` (one line of code per equation),
+arranged for the machine. Four arrangements make it fast; the appendix "Performance"
+measures each one:
 
-The whole book runs on this code, so it is written for speed without giving up
-readability: large arrays are allocated once and filled in place (``out=``),
-matrix products use contiguous operands, and two NumPy slow paths on tiny
-dimensions are avoided (``_matmul``, ``_sum_rows``). The appendix
-"Performance" measures each of these choices.
+1. **Stacked operands.** The block of step t holds the column [h_{t-1}; 1; x_t], so the
+   pre-activation W_hh h_{t-1} + b_h + W_xh x_t is one product with the stacked weights
+   W_a = [W_hh | b_h | W_xh]: one product and one tanh per step. Backward, the block
+   [dz_{t+1}; dy_t] times [W_hh^T | W_hy^T] is dL/dh_t: one product and one multiply per
+   step. The same blocks give all five gradients as one sum of products, the bias
+   gradients included (the row of ones), with no sum over the batch.
+2. **Feature-major blocks.** Each step's block is a contiguous (rows, B) array, a column
+   per sequence, so every per-step operation reads and writes one piece of memory.
+3. **Bulk work.** 1 - h_t^2 for all steps at once; the gradient products for all steps in
+   one call.
+4. **Buffers allocated once.** A :class:`Workspace` owns the arrays for one shape and reuses
+   them from step to step: no allocation, no page faults, no per-step validation. This is
+   the fast path that :func:`rnnbook.fit` takes. The public :func:`forward` and
+   :func:`bptt` run the same code on a fresh workspace per call, so what they return is
+   never overwritten by a later call.
+
+Inputs and outputs of the public functions are batch-first, (B, T, .); the blocks are
+exposed as batch-first and time-major views (:class:`ForwardCache`).
 """
 
 from __future__ import annotations
@@ -81,36 +93,51 @@ class RNNParams(Params):
 
 @dataclass(frozen=True)
 class ForwardCache:
-    """What the forward pass keeps for the backward pass.
+    """What the forward pass keeps for the backward pass: the step blocks and the outputs.
 
     Attributes
     ----------
-    xs : ndarray, shape (T, B, D)
-        The inputs, time-major.
-    hs : ndarray, shape (T + 1, B, H)
-        ``hs[0]`` is h_0 and ``hs[t]`` the hidden state after step t, time-major.
-    ys : ndarray, shape (T, B, O)
-        The outputs, time-major.
+    blocks : ndarray, shape (T + 1, H + 1 + D, B)
+        ``blocks[s]`` is the column block [h_s; 1; x_{s+1}] of step s + 1, one column per
+        sequence (``blocks[T]`` holds [h_T; 1; 0]).
+    y : ndarray, shape (B, T, O)
+        The outputs y_1..y_T, batch-first (what the loss reads).
+    hidden_size : int
+        H, where the states end in each block.
+
+    The familiar arrays are views of these (no copies): batch-first ``h`` (B, T, H) and
+    ``h0`` (B, H), and time-major ``hs`` (T + 1, B, H), ``xs`` (T, B, D) and ``ys``
+    (T, B, O).
     """
 
-    xs: np.ndarray
-    hs: np.ndarray
-    ys: np.ndarray
+    blocks: np.ndarray
+    y: np.ndarray
+    hidden_size: int
+
+    @property
+    def hs(self) -> np.ndarray:
+        """``hs[t]`` is h_t for t = 0..T, time-major view of shape (T + 1, B, H)."""
+        return self.blocks[:, : self.hidden_size].transpose(0, 2, 1)
+
+    @property
+    def xs(self) -> np.ndarray:
+        """The inputs x_1..x_T, time-major view of shape (T, B, D)."""
+        return self.blocks[:-1, self.hidden_size + 1 :].transpose(0, 2, 1)
+
+    @property
+    def ys(self) -> np.ndarray:
+        """The outputs y_1..y_T, time-major view of shape (T, B, O)."""
+        return self.y.transpose(1, 0, 2)
 
     @property
     def h(self) -> np.ndarray:
         """Hidden states h_1..h_T, batch-first view of shape (B, T, H)."""
-        return self.hs[1:].transpose(1, 0, 2)
-
-    @property
-    def y(self) -> np.ndarray:
-        """Outputs y_1..y_T, batch-first view of shape (B, T, O)."""
-        return self.ys.transpose(1, 0, 2)
+        return self.blocks[1:, : self.hidden_size].transpose(2, 0, 1)
 
     @property
     def h0(self) -> np.ndarray:
         """The initial hidden state, shape (B, H)."""
-        return self.hs[0]
+        return self.blocks[0, : self.hidden_size].T
 
 
 def check_params(params: RNNParams) -> RNNParams:
@@ -123,26 +150,8 @@ def check_params(params: RNNParams) -> RNNParams:
     return params
 
 
-def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``a @ b``, as a broadcast product when the inner dimension is 1.
-
-    With one input or one output (D = 1 or O = 1) the products ``x @ W_xh.T`` and
-    ``dy @ W_hy`` are outer products; NumPy's matmul takes a slow path for them,
-    while ``a * b`` with ``a`` of shape (..., 1) and ``b`` of shape (1, n) gives
-    the same numbers up to twice as fast.
-    """
-    if a.shape[-1] == 1:
-        return np.multiply(a, b, out=out)
-    return np.matmul(a, b, out=out)
-
-
-def _sum_rows(a: np.ndarray) -> np.ndarray:
-    """``a.sum(axis=0)`` for a 2-d array (N, n), as the product ``ones(N) @ a``.
-
-    NumPy sums a tall array with few columns row by row; the matrix-vector
-    product is the same sum, done by BLAS several times faster.
-    """
-    return np.ones(a.shape[0], dtype=a.dtype) @ a
+# ---------------------------------------------------------------------------------------------
+# The public functions: full validation, then the fast code on a fresh workspace.
 
 
 def forward(params: RNNParams, x: np.ndarray, h0: np.ndarray | None = None) -> ForwardCache:
@@ -160,30 +169,15 @@ def forward(params: RNNParams, x: np.ndarray, h0: np.ndarray | None = None) -> F
     Returns
     -------
     ForwardCache
-        ``cache.h`` (B, T, H) and ``cache.y`` (B, T, O), plus what backward needs.
+        ``cache.h`` (B, T, H) and ``cache.y`` (B, T, O), plus what backward needs. Its
+        arrays belong to this call alone: no later call changes them.
     """
     check_params(params)
-    D, H = params.input_size, params.hidden_size
-    x = validate.float_array("x", x, (None, None, D), dtype=params.dtype)
-    B, T, _ = x.shape
-    xs = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major (T, B, D)
-    hs = np.empty((T + 1, B, H), dtype=params.dtype)
-    if h0 is None:
-        hs[0] = 0.0
-    else:
-        hs[0] = validate.float_array("h0", h0, (B, H), dtype=params.dtype)
-
-    W_hh_T = np.ascontiguousarray(params.W_hh.T)  # a copy: products with a view are slower
-    _matmul(xs, params.W_xh.T, out=hs[1:])  # W_xh x_t for every t at once
-    hs[1:] += params.b_h  #                    ... + b_h
-    recurrent = np.empty((B, H), dtype=params.dtype)
-    for t in range(1, T + 1):
-        np.matmul(hs[t - 1], W_hh_T, out=recurrent)  # W_hh h_{t-1}
-        hs[t] += recurrent
-        np.tanh(hs[t], out=hs[t])  # (eq-hidden-state)
-    ys = _matmul(hs[1:], params.W_hy.T)  # (eq-output)
-    ys += params.b_y
-    return ForwardCache(xs=xs, hs=hs, ys=ys)
+    x = validate.float_array("x", x, (None, None, params.input_size), dtype=params.dtype)
+    if h0 is not None:
+        shape = (x.shape[0], params.hidden_size)
+        validate.float_array("h0", h0, shape, dtype=params.dtype)
+    return Workspace(params).forward(params, x, h0)
 
 
 def bptt(
@@ -225,82 +219,21 @@ def bptt(
         check, or the `dh_T` of the previous chunk of a long sequence.
     """
     check_params(params)
-    T, B, _ = cache.xs.shape
+    if not isinstance(cache, ForwardCache):
+        raise ValueError(f"cache: expected rnnbook.ForwardCache, got {type(cache).__name__}")
+    B, T = cache.blocks.shape[2], cache.blocks.shape[0] - 1
     H, O = params.hidden_size, params.output_size
-    dy = validate.float_array("dy", dy, (B, T, O), dtype=params.dtype)
-    dys = np.ascontiguousarray(dy.transpose(1, 0, 2))  # time-major (T, B, O)
-
-    dh_out = _matmul(dys, params.W_hy)  # dL_t/dh_t through y_t only   (eq-dL-dh-direct)
-    if dh_T is not None:  # gradient from a later chunk, through h_T
-        dh_out[-1] += validate.float_array("dh_T", dh_T, (B, H), dtype=params.dtype)
-    h = cache.hs[1:]  # h_1 .. h_T, for the tanh derivatives 1 - h_t^2
-    if truncate is None or truncate >= T:
-        dz, dh0 = _backward_full(params.W_hh, dh_out, h)
-    else:
+    if cache.blocks.shape[1:] != (H + 1 + params.input_size, B) or cache.hidden_size != H:
+        raise ValueError(
+            f"cache: expected the forward pass of these parameters (D, H = "
+            f"{params.input_size}, {H}), got one with blocks of shape {cache.blocks.shape}"
+        )
+    validate.float_array("dy", dy, (B, T, O), dtype=params.dtype)
+    if dh_T is not None:
+        validate.float_array("dh_T", dh_T, (B, H), dtype=params.dtype)
+    if truncate is not None:
         validate.size("truncate", truncate)
-        dz, dh0 = _backward_truncated(params.W_hh, dh_out, h, truncate)
-
-    # Sum the per-step contributions over time and batch: (eq-param-grads).
-    dz2, dy2 = dz.reshape(T * B, H), dys.reshape(T * B, O)
-    grads = RNNParams(
-        W_xh=dz2.T @ cache.xs.reshape(T * B, -1),  # sum_t dz_t x_t^T
-        W_hh=dz2.T @ cache.hs[:-1].reshape(T * B, H),  # sum_t dz_t h_{t-1}^T
-        b_h=_sum_rows(dz2),  # sum_t dz_t
-        W_hy=dy2.T @ cache.hs[1:].reshape(T * B, H),  # sum_t dy_t h_t^T
-        b_y=_sum_rows(dy2),  # sum_t dy_t
-    )
-    return grads, dh0
-
-
-def _tanh_derivative(h: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """1 - h**2: the derivative of tanh where its value is h, written into `out`."""
-    out = np.multiply(h, h, out=out)
-    return np.subtract(1.0, out, out=out)
-
-
-def _backward_full(
-    W_hh: np.ndarray, dh_out: np.ndarray, h: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The backward recurrence over all T steps.
-
-    `dh_out` (T, B, H) holds dL_t/dh_t through y_t only and `h` (T, B, H) the
-    hidden states h_1 .. h_T. Returns dz (T, B, H), dz_t = dL/da_t for the
-    pre-activation a_t, and dL/dh_0. `dh_out` is overwritten with dz to save memory.
-    """
-    T, B, H = dh_out.shape
-    dz = dh_out
-    dh_next = np.zeros((B, H), dtype=dh_out.dtype)  # dL/dh_T from later steps: none
-    dtanh = np.empty((B, H), dtype=dh_out.dtype)  # 1 - h_t^2, one step at a time
-    for t in reversed(range(T)):
-        dz[t] += dh_next  # total dL/dh_t = direct + through h_{t+1}  (eq-bptt-recurrence)
-        dz[t] *= _tanh_derivative(h[t], out=dtanh)  # dL/da_t      (eq-tanh-derivative)
-        # the contribution J_t^T dL/dh_t = W_hh^T dz_t that h_{t-1} receives through h_t
-        np.matmul(dz[t], W_hh, out=dh_next)  # (eq-jacobian)
-    return dz, dh_next
-
-
-def _backward_truncated(
-    W_hh: np.ndarray, dh_out: np.ndarray, h: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Truncated BPTT: each L_t is backpropagated through at most k steps.
-
-    This is the double sum of (eq-dW-hh-double-sum) with only the terms
-    t - j < k kept; it costs O(T k) instead of O(T).
-    """
-    T, B, H = dh_out.shape
-    dtanh = _tanh_derivative(h)  # 1 - h_j^2, each used up to k times (eq-tanh-derivative)
-    dz = np.zeros_like(dh_out)
-    dh0 = np.zeros((B, H), dtype=dh_out.dtype)
-    dh, dz_j = np.empty((B, H), dtype=dh_out.dtype), np.empty((B, H), dtype=dh_out.dtype)
-    for t in range(T):
-        dh[...] = dh_out[t]  # dL_t/dh_t
-        for j in range(t, max(t - k, -1), -1):  # steps t, t-1, ..., t-k+1
-            np.multiply(dh, dtanh[j], out=dz_j)
-            dz[j] += dz_j
-            np.matmul(dz_j, W_hh, out=dh)  # one more Jacobian factor: dL_t/dh_{j-1}
-        if t - k < 0:  # the window reached step 0, so it reaches h_0 too
-            dh0 += dh
-    return dz, dh0
+    return Workspace(params).bptt(params, cache, dy, dh_T, truncate=truncate)
 
 
 def backward(
@@ -332,3 +265,302 @@ def backward(
     """
     grads, _ = bptt(params, cache, dy, dh_T, truncate=truncate)
     return grads
+
+
+# ---------------------------------------------------------------------------------------------
+# The workspace: buffers for one shape, and the maths that fills them.
+
+
+def make_workspace(params: RNNParams) -> Workspace:
+    """A :class:`Workspace` for `params`: the fast path of :func:`rnnbook.fit`."""
+    check_params(params)
+    return Workspace(params)
+
+
+class Workspace:
+    """Buffers allocated once for the forward and backward passes: the fast path.
+
+    ``ws.forward`` and ``ws.bptt`` / ``ws.backward`` compute exactly what :func:`forward`,
+    :func:`bptt` and :func:`backward` compute (those run this code on a fresh workspace per
+    call), but every array they return lives in the workspace and is overwritten by its
+    next call with the same batch shape. They check shapes and dtypes, not values: the
+    caller validates its data once (as :func:`rnnbook.fit` does). One workspace keeps
+    buffers for every (B, T) it has seen, so a last, smaller minibatch costs one more set.
+
+    Parameters
+    ----------
+    params : RNNParams
+        Sets the sizes D, H, O and the dtype; any parameters of these sizes can be passed
+        to the methods later.
+    """
+
+    def __init__(self, params: RNNParams) -> None:
+        self.D, self.H, self.O = params.input_size, params.hidden_size, params.output_size
+        self.dtype = params.dtype
+        D, H, O = self.D, self.H, self.O
+        self.W_a = np.empty((H, H + 1 + D), self.dtype)  # [W_hh | b_h | W_xh]
+        self.W_out = np.empty((O, H + 1), self.dtype)  # [W_hy | b_y]
+        self.W_back = np.empty((H, H + O), self.dtype)  # [W_hh^T | W_hy^T]
+        self._forward_buffers: dict[tuple[int, int], _ForwardBuffers] = {}
+        self._backward_buffers: dict[tuple[int, int], _BackwardBuffers] = {}
+
+    def forward(
+        self, params: RNNParams, x: np.ndarray, h0: np.ndarray | None = None
+    ) -> ForwardCache:
+        """:func:`forward` into this workspace's buffers (see the class)."""
+        if x.ndim != 3 or x.shape[2] != self.D or x.dtype != self.dtype:
+            raise ValueError(
+                f"x: expected shape (B, T, {self.D}) and dtype {self.dtype}, "
+                f"got shape {x.shape} and dtype {x.dtype}"
+            )
+        B, T, _ = x.shape
+        buffers = self._forward_buffers.get((B, T))
+        if buffers is None:
+            buffers = self._forward_buffers[B, T] = _ForwardBuffers(B, T, self)
+        H, z = self.H, buffers.blocks
+        z[:T, H + 1 :] = x.transpose(1, 2, 0)  # x_{s+1} into block s, one column per sequence
+        if h0 is None:
+            z[0, :H] = 0.0
+        else:
+            z[0, :H] = h0.T
+        W_a, W_out = self.W_a, self.W_out
+        W_a[:, :H], W_a[:, H], W_a[:, H + 1 :] = params.W_hh, params.b_h, params.W_xh
+        W_out[:, :H], W_out[:, H] = params.W_hy, params.b_y
+        _forward_steps(buffers.product, W_a, buffers.steps, buffers.states)
+        y = np.matmul(W_out, z[1:, : H + 1], out=buffers.outputs)  # W_hy h_t + b_y (eq-output)
+        buffers.y[...] = y.transpose(2, 0, 1)  # batch-first and contiguous, for the loss
+        return buffers.cache
+
+    def bptt(
+        self,
+        params: RNNParams,
+        cache: ForwardCache,
+        dy: np.ndarray,
+        dh_T: np.ndarray | None = None,
+        *,
+        truncate: int | None = None,
+    ) -> tuple[RNNParams, np.ndarray]:
+        """:func:`bptt` into this workspace's buffers (see the class)."""
+        z, H = cache.blocks, self.H
+        B, T = z.shape[2], z.shape[0] - 1
+        if dy.shape != (B, T, self.O) or dy.dtype != self.dtype:
+            raise ValueError(
+                f"dy: expected shape {(B, T, self.O)} and dtype {self.dtype}, "
+                f"got shape {dy.shape} and dtype {dy.dtype}"
+            )
+        buffers = self._backward_buffers.get((B, T))
+        if buffers is None:
+            buffers = self._backward_buffers[B, T] = _BackwardBuffers(B, T, self)
+        g = buffers.blocks
+        g[1:, H:] = dy.transpose(1, 2, 0)  # dy_s into block s, one column per sequence
+        W_back = self.W_back
+        W_back[:, :H], W_back[:, H:] = params.W_hh.T, params.W_hy.T
+        dh_T = None if dh_T is None else dh_T.T
+        if truncate is not None and truncate < T:
+            dtanh = _tanh_derivative(z[1:, :H])  # each 1 - h_t^2 is used up to k times
+            dh0 = _backward_truncated(W_back, buffers, dtanh, dh_T, truncate)
+        elif buffers.small:  # 1 - h_t^2 for all steps at once, where dz_t will go
+            _tanh_derivative(z[1:, :H], out=g[:T, :H])  # (eq-tanh-derivative)
+            dh0 = _backward_full(W_back, buffers, None, dh_T)
+        else:
+            dh0 = _backward_full(W_back, buffers, list(z[1:, :H]), dh_T)
+        _sum_of_products(g, z, buffers)  # (eq-param-grads)
+        return buffers.grads, dh0.T
+
+    def backward(
+        self,
+        params: RNNParams,
+        cache: ForwardCache,
+        dy: np.ndarray,
+        dh_T: np.ndarray | None = None,
+        *,
+        truncate: int | None = None,
+    ) -> RNNParams:
+        """:func:`backward` into this workspace's buffers (see the class)."""
+        grads, _ = self.bptt(params, cache, dy, dh_T, truncate=truncate)
+        return grads
+
+
+class _ForwardBuffers:
+    """The step blocks [h_s; 1; x_{s+1}] and outputs of one (B, T), with per-step views."""
+
+    def __init__(self, B: int, T: int, ws: Workspace) -> None:
+        H, D, O = ws.H, ws.D, ws.O
+        self.blocks = np.empty((T + 1, H + 1 + D, B), ws.dtype)
+        self.blocks[:, H] = 1.0  # the row of ones that multiplies b_h and b_y
+        self.blocks[T, H + 1 :] = 0.0  # no x_{T+1}
+        self.outputs = np.empty((T, O, B), ws.dtype)  # y_{s+1}, feature-major
+        self.y = np.empty((B, T, O), ws.dtype)
+        self.product = _product_for(H * B)
+        self.steps = list(self.blocks)  # [h_s; 1; x_{s+1}], s = 0..T
+        self.states = list(self.blocks[:, :H])  # h_s, s = 0..T
+        self.cache = ForwardCache(self.blocks, self.y, H)
+
+
+class _BackwardBuffers:
+    """The blocks [dz_{s+1}; dy_s] and the gradient sums of one (B, T), with step views."""
+
+    def __init__(self, B: int, T: int, ws: Workspace) -> None:
+        H, D, O, dtype = ws.H, ws.D, ws.O, ws.dtype
+        R = H + 1 + D
+        self.blocks = np.empty((T + 1, H + O, B), dtype)
+        self.blocks[T, :H] = 0.0  # dz_{T+1} = 0: no step after T
+        self.blocks[0, H:] = 0.0  # dy_0 = 0: h_0 has no output
+        self.small = H * B <= SMALL_BLOCK
+        self.product = _product_for(H * B)
+        self.dtanh_step = np.empty((H, B), dtype)  # 1 - h^2 of one step (large blocks)
+        self.dh = np.empty((H, B), dtype)
+        self.steps = list(self.blocks)  # [dz_{s+1}; dy_s], s = 0..T
+        self.dz = list(self.blocks[:, :H])  # dz_{s+1}, s = 0..T
+        # the products of the blocks, a chunk of steps at a time: at most a quarter of the
+        # numbers of the blocks (or 2^15), so that long sequences need little extra memory
+        budget = max((T + 1) * (H + O) * B // 4, 2**15)
+        self.chunk = max(1, min(T + 1, budget // ((H + O) * R)))
+        self.products = np.empty((self.chunk, H + O, R), dtype)
+        self.sums = np.empty((H + O, R), dtype)  # [[dW_hh, db_h, dW_xh], [dW_hy, db_y, -]]
+        s = self.sums
+        self.grads = RNNParams(
+            W_xh=s[:H, H + 1 :], W_hh=s[:H, :H], b_h=s[:H, H], W_hy=s[H:, :H], b_y=s[H:, H]
+        )
+
+
+# A step's block of at most this many numbers (H B) fits in the L1 cache (32 KiB in
+# float64): then the cost of each NumPy call outweighs the memory traffic, otherwise the
+# traffic outweighs the calls. The appendix "Performance" measures both sides.
+SMALL_BLOCK = 4096
+
+
+def _product_for(block: int):
+    """The matrix product for blocks of `block` numbers: ``np.dot`` costs less per call,
+    ``np.matmul`` does not clear its output before writing it."""
+    return np.dot if block <= SMALL_BLOCK else np.matmul
+
+
+def _forward_steps(product, W_a: np.ndarray, steps: list, states: list) -> None:
+    """The forward recurrence: h_{s+1} = tanh(W_a [h_s; 1; x_{s+1}]) for s = 0..T-1.
+
+    `steps` are the blocks [h_s; 1; x_{s+1}] (H + 1 + D, B) and `states` their first H
+    rows, h_s (H, B); each new state is written into the next block. `product` is
+    ``np.dot`` or ``np.matmul`` (see ``_product_for``).
+    """
+    tanh = np.tanh
+    for z_s, h_next in zip(steps, states[1:]):
+        product(W_a, z_s, h_next)  # W_hh h_s + b_h + W_xh x_{s+1}   (eq-preactivation)
+        tanh(h_next, h_next)  # (eq-hidden-state)
+
+
+def _tanh_derivative(h: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """1 - h**2: the derivative of tanh where its value is h, written into `out`."""
+    out = np.multiply(h, h, out=out)
+    return np.subtract(1.0, out, out=out)
+
+
+def _backward_full(
+    W_back: np.ndarray,
+    buffers: _BackwardBuffers,
+    states: list | None,
+    dh_T: np.ndarray | None,
+) -> np.ndarray:
+    """The backward recurrence over all T steps; returns dL/dh_0, shape (H, B).
+
+    Block s + 1 holds [dz_{s+2}; dy_{s+1}], so ``W_back @ block`` with
+    W_back = [W_hh^T | W_hy^T] is the total dL/dh_{s+1}: what flows back from step s + 2
+    plus the immediate partial through y_{s+1} (dz_{T+1} = 0). Times 1 - h_{s+1}^2 it is
+    dz_{s+1}, which goes into block s, ready for the next product. With `states`
+    (h_1..h_T, for large blocks) 1 - h^2 is formed step by step, while it is in cache;
+    without, block s holds 1 - h_{s+1}^2 already (formed for all steps at once) and the
+    multiplication overwrites it with dz_{s+1}.
+    """
+    steps, dz, dh, product = buffers.steps, buffers.dz, buffers.dh, buffers.product
+    multiply, T = np.multiply, len(dz) - 1
+    for s in range(T - 1, -1, -1):
+        product(W_back, steps[s + 1], dh)  # dL/dh_{s+1}   (eq-bptt-recurrence)
+        if s == T - 1 and dh_T is not None:
+            dh += dh_T  # from a later chunk, through h_T
+        if states is None:
+            dtanh = dz[s]
+        else:  # (eq-tanh-derivative)
+            dtanh = _tanh_derivative(states[s], out=buffers.dtanh_step)
+        multiply(dh, dtanh, dz[s])  # dz_{s+1} = dL/da_{s+1}   (eq-tanh-derivative)
+    return product(W_back, steps[0])  # dL/dh_0 = W_hh^T dz_1, as dy_0 = 0   (eq-jacobian)
+
+
+def _backward_truncated(
+    W_back: np.ndarray,
+    buffers: _BackwardBuffers,
+    dtanh: np.ndarray,
+    dh_T: np.ndarray | None,
+    k: int,
+) -> np.ndarray:
+    """Truncated BPTT: each L_t is backpropagated through at most k steps; returns dL/dh_0.
+
+    This is the double sum of (eq-dW-hh-double-sum) with only the terms t - j < k kept;
+    it costs O(T k) instead of O(T). The dz_j of all loss terms add up in the blocks;
+    `dtanh` (T, H, B) holds 1 - h_t^2 for every step.
+    """
+    H = W_back.shape[0]
+    W_hh_T, W_hy_T = W_back[:, :H], W_back[:, H:]
+    steps, dz = buffers.steps, buffers.dz
+    T = len(dtanh)
+    for s in range(T):
+        dz[s][...] = 0.0
+    dh0 = np.zeros_like(buffers.dh)
+    dz_j = np.empty_like(buffers.dh)
+    for t in range(1, T + 1):
+        dh = W_hy_T @ steps[t][H:]  # dL_t/dh_t   (eq-dL-dh-direct)
+        if t == T and dh_T is not None:
+            dh += dh_T  # the later chunk's gradient is truncated with L_T's
+        for j in range(t, max(t - k, 0), -1):  # steps t, t-1, ..., t-k+1
+            np.multiply(dh, dtanh[j - 1], out=dz_j)  # (eq-tanh-derivative)
+            dz[j - 1] += dz_j
+            dh = W_hh_T @ dz_j  # one more Jacobian factor: dL_t/dh_{j-1}   (eq-jacobian)
+        if t - k < 1:  # the window reached step 1, so it reaches h_0 too
+            dh0 += dh
+    return dh0
+
+
+def _sum_of_products(g: np.ndarray, z: np.ndarray, buffers: _BackwardBuffers) -> None:
+    """All five gradients at once: the sum over s of [dz_{s+1}; dy_s] [h_s; 1; x_{s+1}]^T.
+
+    Its first H rows are [dW_hh | db_h | dW_xh] = sum_t dz_t [h_{t-1}; 1; x_t]^T, its last
+    O rows start with [dW_hy | db_y] = sum_t dy_t [h_t; 1]^T (eq-param-grads); the row
+    of ones turns the bias gradients into columns of the same product. Block T adds
+    nothing to the first (dz_{T+1} = 0), block 0 nothing to the second (dy_0 = 0).
+    """
+    chunk, products, sums = buffers.chunk, buffers.products, buffers.sums
+    zT = z.transpose(0, 2, 1)
+    n = g.shape[0]
+    if chunk >= n:
+        np.sum(np.matmul(g, zT, out=products), axis=0, out=sums)
+        return
+    sums[...] = 0.0
+    for first in range(0, n, chunk):
+        part = products[: min(chunk, n - first)]
+        np.matmul(g[first : first + chunk], zT[first : first + chunk], out=part)
+        sums += part.sum(axis=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Speed helpers for cells stored batch-first (rnnbook.gru, rnnbook.lstm use them).
+
+
+def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b``, as a broadcast product when the inner dimension is 1.
+
+    With one input or one output (D = 1 or O = 1) the products ``x @ W_xh.T`` and
+    ``dy @ W_hy`` are outer products; NumPy's matmul takes a slow path for them,
+    while ``a * b`` with ``a`` of shape (..., 1) and ``b`` of shape (1, n) gives
+    the same numbers up to twice as fast.
+    """
+    if a.shape[-1] == 1:
+        return np.multiply(a, b, out=out)
+    return np.matmul(a, b, out=out)
+
+
+def _sum_rows(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=0)`` for a 2-d array (N, n), as the product ``ones(N) @ a``.
+
+    NumPy sums a tall array with few columns row by row; the matrix-vector
+    product is the same sum, done by BLAS several times faster.
+    """
+    return np.ones(a.shape[0], dtype=a.dtype) @ a

@@ -14,11 +14,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from . import validate
-from .clip import clip_grad_norm, global_norm
+from .clip import clip_grad_norm_, global_norm
 from .loss import mse_loss
 from .optim import SGD, Adam, Schedule
 from .params import Params, model_of
@@ -110,6 +111,13 @@ def _epochs_of_arrays(x: np.ndarray, target: np.ndarray, batch_size: int, rng):
     for first in range(0, N, batch_size):
         batch = order[first : first + batch_size]
         yield x[batch], target[batch]
+
+
+def _finite(x: np.ndarray, target=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, target)``, after checking that real-valued inputs `x` are finite."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise ValueError("x: expected finite values, got NaN or inf")
+    return x, target
 
 
 def fit(
@@ -207,7 +215,7 @@ def fit(
         sampler = x
 
         def epoch_batches(epoch: int):
-            return (sampler(rng) for _ in range(per_epoch[epoch - 1]))
+            return (_finite(*sampler(rng)) for _ in range(per_epoch[epoch - 1]))
 
     else:
         if steps is not None:
@@ -215,7 +223,8 @@ def fit(
         epochs = validate.size("epochs", epochs)
         N = x.shape[0] if isinstance(x, np.ndarray) else 0
         batch_size = N if batch_size is None else validate.size("batch_size", batch_size)
-        model.forward(params, x[:1])  # validates params and x once, cheaply
+        _finite(x)  # the values of x, once
+        model.forward(params, x[:1])  # params, and the shape and dtype of x, once
         if target is None:
             raise ValueError("target: expected the training targets with array inputs")
         per_epoch = [-(-N // batch_size)] * epochs
@@ -223,6 +232,9 @@ def fit(
         def epoch_batches(epoch: int):
             return _epochs_of_arrays(x, target, batch_size, rng)
 
+    # The fast path: a model that offers a workspace (buffers reused from step to step,
+    # see rnnbook.rnn.Workspace) is run through it, any other through its functions.
+    cell = model.make_workspace(params) if hasattr(model, "make_workspace") else model
     options = {} if truncate is None else {"truncate": truncate}
     total = sum(per_epoch)
     base_lr = optimizer.lr
@@ -237,13 +249,13 @@ def fit(
                 for xb, tb in epoch_batches(epoch):
                     step += 1
                     lr = base_lr * (1.0 if schedule is None else schedule(step, total))
-                    cache = model.forward(params, xb)
+                    cache = cell.forward(params, xb)
                     value, dy = loss(cache.y, tb)
-                    grads = model.backward(params, cache, dy, **options)
+                    grads = cell.backward(params, cache, dy, **options)
                     if clip_norm is None:
                         norm = global_norm(grads)
                     else:
-                        grads, norm = clip_grad_norm(grads, clip_norm)
+                        norm = clip_grad_norm_(grads, clip_norm)  # in place
                     if not np.isfinite(value) or (max_loss is not None and value > max_loss):
                         raise _diverged(epoch, step, "the loss", value, lr, history, start)
                     if not np.isfinite(norm):
@@ -272,3 +284,82 @@ def fit(
         history.best_epoch = best_epoch
     history.seconds = time.perf_counter() - start
     return history
+
+
+class BatchSplit:
+    """A model's fast path on several cores: the batch cut into parts, a thread per part.
+
+    Each part runs in its own workspace (``model.make_workspace``) in its own Python
+    thread; NumPy releases the interpreter lock inside its matrix products and elementwise
+    loops, so the parts run at the same time. The outputs are joined for the loss and the
+    gradients of the parts summed: the numbers of the whole batch, up to rounding. It pays
+    when the arrays are large (B H in the thousands) and each part's BLAS runs one thread
+    (``OPENBLAS_NUM_THREADS=1``); for small ones the threads mostly wait for the lock.
+    The methods are those of a workspace (see :class:`rnnbook.rnn.Workspace`).
+
+    Parameters
+    ----------
+    params : Params
+        Any model whose module has ``make_workspace``.
+    parts : int
+        The number of parts and threads (the cores to use).
+    """
+
+    def __init__(self, params: Params, parts: int = 2) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        model = model_of(params)
+        if not hasattr(model, "make_workspace"):
+            raise ValueError(f"params: {model.__name__} has no make_workspace() to split")
+        self.parts = validate.size("parts", parts)
+        self._workspaces = [model.make_workspace(params) for _ in range(self.parts)]
+        self._pool = ThreadPoolExecutor(self.parts - 1) if self.parts > 1 else None
+        self._y: dict[tuple, np.ndarray] = {}
+
+    def _run(self, calls: list[Callable]) -> list:
+        """Run the calls at the same time, the first in this thread; their results in order."""
+        futures = [self._pool.submit(call) for call in calls[1:]] if self._pool else []
+        first = calls[0]()
+        return [first, *(f.result() for f in futures)]
+
+    def _cuts(self, B: int) -> list[slice]:
+        bounds = [B * i // self.parts for i in range(self.parts + 1)]
+        return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+
+    def forward(self, params: Params, x: np.ndarray, h0: np.ndarray | None = None):
+        """The forward pass of the whole batch; the cache's ``y`` joins the parts' outputs."""
+        cuts = self._cuts(x.shape[0])
+        caches = self._run([partial(ws.forward, params, x[c], None if h0 is None else h0[c])
+                            for ws, c in zip(self._workspaces, cuts)])  # fmt: skip
+        y = self._y.get(x.shape)
+        if y is None:
+            y = self._y[x.shape] = np.empty((*x.shape[:2], caches[0].y.shape[2]), x.dtype)
+        np.concatenate([c.y for c in caches], axis=0, out=y)
+        return _SplitCache(caches, cuts, y)
+
+    def bptt(self, params: Params, cache: _SplitCache, dy: np.ndarray, dh_T=None, **options):
+        """The gradients of the whole batch (the parts' sum) and dL/dh_0 (the parts joined)."""
+        results = self._run([
+            partial(ws.bptt, params, part, dy[c], None if dh_T is None else dh_T[c], **options)
+            for ws, part, c in zip(self._workspaces, cache.parts, cache.cuts)
+        ])  # fmt: skip
+        grads = results[0][0]
+        for other, _ in results[1:]:
+            for (_, g), (_, o) in zip(grads.items(), other.items()):
+                g += o
+        return grads, np.concatenate([dh0 for _, dh0 in results], axis=0)
+
+    def backward(
+        self, params: Params, cache: _SplitCache, dy: np.ndarray, dh_T=None, **options
+    ) -> Params:
+        """The gradients of the whole batch (see :meth:`bptt`)."""
+        return self.bptt(params, cache, dy, dh_T, **options)[0]
+
+
+@dataclass(frozen=True)
+class _SplitCache:
+    """The parts' caches, the rows of the batch each part holds, and the joined ``y``."""
+
+    parts: list
+    cuts: list[slice]
+    y: np.ndarray

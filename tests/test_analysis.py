@@ -123,7 +123,7 @@ def test_the_bound_sigma_max_to_the_lag_holds(seed, scale, H):
 
 def test_analysis_validates_its_input(problem):
     p, _, _, _, cache = problem
-    with pytest.raises(ValueError, match="k: expected k <= t"):
+    with pytest.raises(ValueError, match="j: expected j <= t"):
         rb.jacobian_product(p, cache, 2, 3)
     with pytest.raises(ValueError, match=r"t: expected a step in 0\.\.7"):
         rb.jacobian_product(p, cache, 8, 0)
@@ -295,6 +295,23 @@ def test_draw_unrolled_draws_every_node():
     assert not ax.axison
 
 
+def test_draw_backward_draws_every_gradient_and_both_sums():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig, ax = rb.plots.figure()
+    rb.plots.draw_backward(ax, steps=4)
+    texts = [t.get_text() for t in ax.texts]
+    for t in range(1, 5):
+        assert {rf"$\bar y_{t}$", rf"$\bar h_{t}$", rf"$\bar a_{t}$"} <= set(texts)
+    assert r"$\bar h_0$" in texts
+    assert texts.count("$+$") == 3  # h-bar_1..h-bar_3 receive two gradients, h-bar_4 one
+    assert sum("sum_t" in t for t in texts) == 2  # the two shared-gradient boxes
+    assert len(ax.patches) == 3 * 4 + 1 + 2
+    assert not ax.axison
+    matplotlib.pyplot.close(fig)
+
+
 def test_step_cost_measures_time_and_reproducible_memory():
     cost = rb.analysis.step_cost([5, 10, 20], batch_size=4, hidden_size=3, rounds=2)
     assert cost["lengths"].tolist() == [5, 10, 20]
@@ -304,3 +321,89 @@ def test_step_cost_measures_time_and_reproducible_memory():
     assert truncated["peak_bytes"].shape == (1,)
     with pytest.raises(ValueError, match="lengths"):
         rb.analysis.step_cost([0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Chunked truncated BPTT with carried state, and its exact (checkpointed) variant.
+
+
+@pytest.mark.parametrize("K", [1, 2, 3, 5, 9, 12])
+def test_chunked_exact_equals_full_bptt(rng, K):
+    p, x, target, h0 = make_problem(rng, B=3, T=9, D=2, H=4, O=2)
+    loss, grads = rb.chunked_bptt(p, x, target, K, h0=h0, exact=True)
+    cache = rb.forward(p, x, h0)
+    full_loss, dy = rb.mse_loss(cache.y, target)
+    full = rb.backward(p, cache, dy)
+    assert loss == pytest.approx(full_loss, rel=1e-13)
+    for name, g in grads.items():
+        np.testing.assert_allclose(g, getattr(full, name), rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+def test_chunked_one_chunk_is_full_bptt_and_K1_is_truncate_1(rng):
+    p, x, target, h0 = make_problem(rng, B=2, T=6, D=1, H=3, O=1)
+    cache = rb.forward(p, x, h0)
+    _, dy = rb.mse_loss(cache.y, target)
+    for K, truncate in ((6, None), (10, None), (1, 1)):
+        _, grads = rb.chunked_bptt(p, x, target, K, h0=h0)
+        expected = rb.backward(p, cache, dy, truncate=truncate)
+        for name, g in grads.items():
+            np.testing.assert_allclose(g, getattr(expected, name), rtol=1e-12, atol=1e-15)
+
+
+def test_chunked_drop_is_the_gradient_with_the_chunk_boundaries_held_fixed(rng):
+    """Independent check: finite differences of sum_c L_c(theta; h entering chunk c held fixed)."""
+    p, x, target, h0 = make_problem(rng, B=2, T=7, D=2, H=3, O=2)
+    K = 3
+    entering = rb.forward(p, x, h0).hs[[0, 3, 6]].copy()  # h_0, h_3, h_6 of the unperturbed run
+
+    def stopped_loss():
+        total = 0.0
+        for c, h_start in zip((slice(0, 3), slice(3, 6), slice(6, 7)), entering):
+            y = rb.forward(p, x[:, c], h_start).y
+            total += np.sum((y - target[:, c]) ** 2)
+        return total / target.size
+
+    loss, grads = rb.chunked_bptt(p, x, target, K, h0=h0)
+    assert loss == pytest.approx(stopped_loss(), rel=1e-13)
+    for name, g in grads.items():
+        numeric = rb.numerical_gradient(stopped_loss, getattr(p, name), 3e-4, order=4)
+        assert rb.relative_error(g, numeric) < 1e-8, name
+    # ... and it is not the full gradient
+    cache = rb.forward(p, x, h0)
+    full = rb.backward(p, cache, rb.mse_loss(cache.y, target)[1])
+    assert not np.allclose(grads.W_hh, full.W_hh)
+
+
+def test_chunked_bptt_validates(rng):
+    p, x, target, h0 = make_problem(rng, B=2, T=5, D=2, H=3, O=2)
+    with pytest.raises(ValueError, match="K"):
+        rb.chunked_bptt(p, x, target, 0)
+    with pytest.raises(ValueError, match="target"):
+        rb.chunked_bptt(p, x, target[:, :4], 2)
+    with pytest.raises(ValueError, match="x"):
+        rb.chunked_bptt(p, x[..., :1], target, 2)
+
+
+def test_peak_memory_counts_what_the_call_allocates():
+    small = rb.peak_memory(lambda: np.ones(1_000))
+    large = rb.peak_memory(lambda: np.ones(1_000_000))
+    assert 8_000_000 <= large < 8_100_000
+    assert small < 20_000
+    assert rb.peak_memory(lambda: np.ones(1_000_000)) == large  # reproducible
+    with pytest.raises(ValueError, match="fn"):
+        rb.peak_memory(3)
+
+
+def test_chunked_bptt_holds_one_chunk_in_memory():
+    p = rb.init_params(1, 16, 1, rng=np.random.default_rng(0))
+    waves = rb.sine_waves(8, 400, rng=np.random.default_rng(1))
+
+    def full():
+        cache = rb.forward(p, waves.x)
+        rb.backward(p, cache, rb.mse_loss(cache.y, waves.y)[1])
+
+    peak_full = rb.peak_memory(full)
+    assert rb.peak_memory(lambda: rb.chunked_bptt(p, waves.x, waves.y, 20)) < peak_full / 5
+    assert rb.peak_memory(lambda: rb.chunked_bptt(p, waves.x, waves.y, 20, exact=True)) < (
+        peak_full / 5
+    )

@@ -114,12 +114,36 @@ def test_step_mse():
 
 def test_baselines(parts):
     mse = rb.baseline_mse(parts, orders=(1, 3))
-    assert list(mse) == ["persistence", "AR(1)", "AR(3)"]
+    assert list(mse) == ["persistence", "AR(1)", "AR(3)", "linear (full history)", "Bayes"]
     pred = rb.baseline_predictions(parts, orders=(3,))
     expected = rb.predict_ar(rb.fit_ar(parts.train.x, parts.train.y, 3), parts.test.x)
     np.testing.assert_array_equal(pred["AR(3)"], expected)
+    linear = rb.predict_linear(rb.fit_linear(parts.train.x, parts.train.y), parts.test.x)
+    np.testing.assert_array_equal(pred["linear (full history)"], linear)
+    np.testing.assert_array_equal(pred["Bayes"], rb.bayes_predict(parts.test.x))
     assert mse["AR(3)"] == pytest.approx(np.mean((expected - parts.test.y) ** 2))
-    assert mse["AR(3)"] < mse["persistence"]
+    assert mse["Bayes"] < mse["linear (full history)"] < mse["AR(3)"] < mse["persistence"]
+
+
+def test_baselines_on_other_data_and_task(parts):
+    other = rb.book_task(np.random.default_rng(9), n=50, length=12, noise=0.1)
+    pred = rb.baseline_predictions(parts, (2,), data=other, task={"noise": 0.1})
+    assert pred["AR(2)"].shape == other.x.shape
+    task = rb.sine_prior({"noise": 0.1})
+    np.testing.assert_array_equal(pred["Bayes"], rb.bayes_predict(other.x, task))
+    mse = rb.baseline_mse(parts, (2,), data=other, task={"noise": 0.1})
+    assert mse["Bayes"] == pytest.approx(np.mean((pred["Bayes"] - other.y) ** 2))
+    quiet = rb.book_task(np.random.default_rng(9), n=50, length=12, noise=0.0)
+    assert "Bayes" not in rb.baseline_mse(parts, (2,), data=quiet, bayes=False)
+
+
+def test_sequence_mse():
+    pred = np.zeros((2, 2, 1))
+    target = np.array([[1.0, 3.0], [0.0, 2.0]])[:, :, None]
+    np.testing.assert_allclose(rb.sequence_mse(pred, target), [5.0, 2.0])
+    assert rb.sequence_mse(pred, target).mean() == pytest.approx(np.mean(target**2))
+    with pytest.raises(ValueError, match="target"):
+        rb.sequence_mse(pred, target[:1])
 
 
 def test_plot_band_draws_mean_and_range():

@@ -18,6 +18,7 @@ PACKAGE = Path(rb.__file__).parent
 STORED = {
     "bptt_cost.json": (PACKAGE / "rnn.py", "benchmarks/bptt_cost.py"),
     "training_time.json": (PACKAGE, "benchmarks/training_time.py"),
+    "gated_cost.json": (PACKAGE, "benchmarks/gated_cost.py"),
 }
 
 
