@@ -33,7 +33,9 @@ def check_inputs(x: object, D: int, dtype: np.dtype) -> np.ndarray:
                 f"got an integer array of shape {x.shape}"
             )
         if x.size and (x.min() < 0 or x.max() >= D):
-            raise ValueError(f"x: expected ids in [0, {D}) (the input size), got {x.min()}..{x.max()}")
+            raise ValueError(
+                f"x: expected ids in [0, {D}) (the input size), got {x.min()}..{x.max()}"
+            )
         return x
     return validate.float_array("x", x, (None, None, D), dtype=dtype)
 
@@ -78,3 +80,20 @@ def input_gradient(dz: np.ndarray, x: np.ndarray, D: int) -> np.ndarray:
         grad[ids[starts]] = np.add.reduceat(dz[order], starts, axis=0)  # one sum per id
         return grad.T
     return dz.T @ x
+
+
+def gate_input_gradient(blocks: list[np.ndarray], ids: np.ndarray, D: int) -> np.ndarray:
+    """The gradient of stacked gate input weights for integer inputs, shape (K H, D).
+
+    Parameters
+    ----------
+    blocks : list of K ndarrays, each shape (T, B, H)
+        The pre-activation gradients da_t of the K gates, time-major.
+    ids : ndarray, shape (T, B), integer
+        The ids read at each step, time-major.
+    D : int
+        The input size (V).
+    """
+    T, B, H = blocks[0].shape
+    dz = np.stack(blocks, axis=2).reshape(T * B, len(blocks) * H)  # rows (t, b)
+    return input_gradient(dz, ids.reshape(T * B), D)

@@ -194,20 +194,25 @@ def streams(ids: np.ndarray, batch_size: int) -> np.ndarray:
     return ids[: B * L].reshape(B, L)
 
 
-def windows(streams: np.ndarray, length: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def windows(
+    streams: np.ndarray, length: int, *, keep_last: bool = False
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Walk parallel streams in consecutive windows of K characters.
 
     Yields ``(x, y)``, both (B, K) int32: the window's characters and the next
     character of each (``y[:, t] = x[:, t + 1]``, the last one read from the next
     window). Window w + 1 continues where window w stopped, so a model can carry its
     hidden state from one to the next (stateful truncated BPTT). The last, shorter
-    window is dropped.
+    window is dropped, unless `keep_last` (for evaluation: every character of
+    ``streams[:, 1:]`` is then a target exactly once).
     """
     streams = _ids("streams", streams, ndim=2)
     K = validate.size("length", length)
     L = streams.shape[1]
-    for start in range(0, L - K, K):  # y needs one more character
-        yield streams[:, start : start + K], streams[:, start + 1 : start + K + 1]
+    stop = L - 1 if keep_last else L - K  # y needs one more character
+    for start in range(0, stop, K):
+        end = min(start + K, L - 1)
+        yield streams[:, start:end], streams[:, start + 1 : end + 1]
 
 
 def _ids(name: str, ids: object, ndim: int = 1) -> np.ndarray:
