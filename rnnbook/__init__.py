@@ -16,6 +16,7 @@ chapter of the book runs this code at build time.
 from importlib.metadata import PackageNotFoundError, version
 
 from . import analysis, gru, lstm, notebook, plots, reference
+from . import inputs, lm, ngram, sampling, text  # the language-model chapter
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
@@ -103,6 +104,11 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "cross_entropy_loss",
+    "inputs",
+    "lm",
+    "ngram",
+    "sampling",
+    "text",
     "gru",
     "lstm",
     "GRUParams",

@@ -78,7 +78,8 @@ class NGramModel:
         prob = np.full(ids.size, 1.0 / V)  # P_0: uniform
         for k, table in enumerate(self.tables, start=1):
             code = np.full(ids.size, -1, dtype=np.int64)  # -1: no full k-gram ends here
-            code[k - 1 :] = _codes(ids, k, V)  # the k-gram ending at each position
+            if ids.size >= k:
+                code[k - 1 :] = _codes(ids, k, V)  # the k-gram ending at each position
             c = _lookup(table.grams, table.counts, code)  # c(h w)
             ctx = _lookup_index(table.contexts, code // V)  # the context h
             total = np.where(ctx >= 0, table.totals[np.maximum(ctx, 0)], 0.0)  # c(h)
@@ -99,6 +100,22 @@ class NGramModel:
         V = self.vocab_size
         candidates = np.concatenate([np.tile(context, (V, 1)), np.arange(V)[:, None]], axis=1)
         return np.array([2.0 ** self.log2_probs(row)[-1] for row in candidates])
+
+
+def max_order(V: int) -> int:
+    """The longest order whose n-gram codes (base V) fit a 64-bit integer."""
+    n = 1
+    while V ** (n + 1) < 2**63:
+        n += 1
+    return n
+
+
+def _check_order(order: int, V: int) -> None:
+    if order > max_order(V):
+        raise ValueError(
+            f"order: expected at most {max_order(V)} (V^n must fit a 64-bit integer "
+            f"for V = {V}), got {order}"
+        )
 
 
 def _codes(ids: np.ndarray, k: int, V: int) -> np.ndarray:
@@ -152,6 +169,7 @@ def fit_ngram(ids: np.ndarray, order: int, vocab_size: int, discount: float = 0.
     order = validate.size("order", order)
     V = validate.size("vocab_size", vocab_size, minimum=2)
     ids = _stream("ids", ids, V)
+    _check_order(order, V)
     if not 0 < discount <= 1:
         raise ValueError(f"discount: expected a number in (0, 1], got {discount!r}")
     if ids.size < order:
@@ -188,6 +206,7 @@ def select_ngram(
         ``{(order, discount): validation bits per character}`` for every pair tried.
     """
     validate.size("vocab_size", vocab_size, minimum=2)
+    _check_order(max(orders), vocab_size)
     raw, continuation = _count(_stream("train", train, vocab_size), max(orders), vocab_size)
     scores = {}
     best, best_bpc = None, np.inf

@@ -155,3 +155,15 @@ def test_next_ids_greedy_temperature_and_top_k():
     np.testing.assert_array_equal(draws, again)
     with pytest.raises(ValueError, match="temperature"):
         next_ids(logits, np.random.default_rng(0), temperature=0.0)
+
+
+def test_order_must_fit_64_bit_codes_and_short_contexts_back_off():
+    ids = np.arange(20, dtype=np.int64) % 97
+    assert ngram.max_order(97) == 9
+    with pytest.raises(ValueError, match="order: expected at most 9"):
+        ngram.fit_ngram(ids, 10, 97)
+    with pytest.raises(ValueError, match="order: expected at most 9"):
+        ngram.select_ngram(ids, ids, 97, orders=(1, 10))
+    model = ngram.fit_ngram(ids, 4, 97)
+    p = model.distribution(np.array([3]))  # a context shorter than n - 1
+    assert abs(p.sum() - 1) < 1e-12 and (p > 0).all()
