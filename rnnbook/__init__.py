@@ -16,7 +16,6 @@ chapter of the book runs this code at build time.
 from importlib.metadata import PackageNotFoundError, version
 
 from . import analysis, gru, lstm, notebook, plots, reference
-from . import inputs, lm, ngram, sampling, text  # the language-model chapter
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
@@ -89,11 +88,15 @@ from .init import (
     xavier_normal,
     xavier_uniform,
 )
+from .lm import fit_stream, stream_gradient, stream_loss
 from .loss import cross_entropy_loss, mse_loss, recall_loss
 from .lstm import LSTMParams
+from .ngram import fit_ngram, select_ngram
 from .optim import SGD, Adam, Schedule, cosine_decay, linear_warmup
 from .params import Params, model_of
 from .rnn import ForwardCache, RNNParams, backward, bptt, forward
+from .sampling import sample
+from .text import load_corpus
 from .train import DivergenceError, History, evaluate, fit
 from .window import WindowParams, init_window, window_features
 
@@ -104,11 +107,13 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "cross_entropy_loss",
-    "inputs",
-    "lm",
-    "ngram",
-    "sampling",
-    "text",
+    "fit_stream",
+    "stream_gradient",
+    "stream_loss",
+    "fit_ngram",
+    "select_ngram",
+    "sample",
+    "load_corpus",
     "gru",
     "lstm",
     "GRUParams",
