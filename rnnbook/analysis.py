@@ -27,11 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .data import RecallTask, sine_waves
+from .data import RecallTask, recall_batches, sine_waves
 from .init import init_params
 from .loss import mse_loss, recall_loss
-from .params import model_of
+from .optim import Adam
+from .params import Params, model_of
 from .rnn import ForwardCache, RNNParams, backward, bptt, check_params, forward
+from .train import DivergenceError
 
 
 def _states(params: RNNParams, cache: ForwardCache) -> np.ndarray:
@@ -137,7 +139,7 @@ def last_step_gradients(
     cache: ForwardCache,
     dh_T: np.ndarray,
 ) -> np.ndarray:
-    """dL_T/dh_j for every j, for a loss L_T that depends on the last state only.
+    """dL_T/dh_j for every j, for a loss L_T that depends on h_T only.
 
     Runs the backward recurrence (eq-bptt-recurrence) with a single source,
     dL_T/dh_T = `dh_T`, so that dL_T/dh_j = (dh_T/dh_j)^T dL_T/dh_T.
@@ -173,12 +175,13 @@ def W_hh_gradient_double_sum(
     *,
     truncate: int | None = None,
 ) -> np.ndarray:
-    """dL/dW_hh term by term from the double sum, with explicit Jacobian products.
+    """dL/dW_hh term by term from the double sum, with explicit Jacobians.
 
     A slow reference for :func:`rnnbook.bptt` (O(T^2) products of H x H
     matrices), (eq-dW-hh-double-sum):
 
-        dL/dW_hh = sum_t sum_{j <= t} diag(1 - h_j^2) (dh_t/dh_j)^T dL_t/dh_t h_{j-1}^T
+        dL/dW_hh = sum_t sum_{j <= t}
+                   diag(1 - h_j^2) (dh_t/dh_j)^T dL_t/dh_t h_{j-1}^T
 
     With `truncate` = K only the terms with t - j < K are kept, which is what
     ``bptt(..., truncate=K)`` computes (eq-truncated-bptt).
@@ -293,6 +296,51 @@ def geometric_rate(norms: np.ndarray, start: int = 0) -> np.ndarray:
     return np.exp(slope)
 
 
+def lyapunov_factor(
+    params: RNNParams,
+    cache: ForwardCache,
+    start: int = 0,
+) -> np.ndarray:
+    """A finite-time estimate of exp(lambda_1), the top Lyapunov factor.
+
+    A perturbation v of the state is carried through the Jacobians,
+    v <- J_t v (eq-jacobian), and renormalised after every step. Over the
+    steps t = start+1..T the growth factors ||J_t v|| are averaged
+    geometrically:
+
+        exp( (1 / (T - start)) sum_t log ||J_t v_{t-1}|| )
+
+    which estimates exp(lambda_1), the top Lyapunov exponent
+    lambda_1 = lim (1/tau) log ||dh_{j+tau}/dh_j|| along this trajectory:
+    above 1, nearby trajectories separate; below 1, they converge.
+    The first `start` steps only turn v towards the most expanding direction
+    (it starts as the normalised all-ones vector) and are not counted.
+
+    Parameters
+    ----------
+    params : RNNParams
+    cache : ForwardCache
+    start : int
+        The number of steps discarded as a transient, 0 <= start < T.
+
+    Returns
+    -------
+    ndarray, shape (B,)
+    """
+    hs = _states(params, cache)
+    B, T1, H = hs.shape
+    start = _step("start", start, T1 - 2)
+    v = np.full((B, H), 1.0 / np.sqrt(H), dtype=params.dtype)
+    log_growth = np.zeros(B)
+    for t in range(1, T1):
+        v = (v @ params.W_hh.T) * (1.0 - hs[:, t] ** 2)  # J_t v (eq-jacobian)
+        norm = np.linalg.norm(v, axis=1)
+        if t > start:
+            log_growth += np.log(norm)
+        v /= norm[:, None]
+    return np.exp(log_growth / (T1 - 1 - start))
+
+
 # ---------------------------------------------------------------------------------------------
 # Principal components of hidden trajectories.
 
@@ -394,8 +442,175 @@ def recall_score(params: RNNParams, data: RecallTask) -> float:
     """
     if not isinstance(data, RecallTask):
         raise ValueError(f"data: expected rnnbook.RecallTask, got {type(data).__name__}")
-    loss, _ = recall_loss(model_of(params).forward(params, data.x).y, data.y)
-    return 1.0 - loss / float(np.var(data.y))
+    forward_of = model_of(params).forward
+    squared = 0.0  # sum of squared errors, 1000 sequences at a time: the
+    for first in range(0, len(data), 1000):  # states stay in the CPU's cache
+        block = slice(first, first + 1000)
+        loss, _ = recall_loss(forward_of(params, data.x[block]).y, data.y[block])
+        squared += loss * data.y[block].size
+    return 1.0 - squared / data.y.size / float(np.var(data.y))
+
+
+def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson's score interval for a success fraction k / n (95 % for z = 1.96).
+
+    Unlike k/n +- z sqrt(p(1-p)/n) it stays inside [0, 1] and is not empty
+    for k = 0 or k = n, which matters for the handful of seeds of a
+    chapter's experiment.
+    """
+    n = validate.size("n", n)
+    k = validate.size("k", k, minimum=0)
+    if k > n:
+        raise ValueError(f"k: expected at most n = {n} successes, got {k}")
+    z = validate.positive("z", z)
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass
+class _Stack(Params):
+    """The parameters of S networks of the same shape, stacked on a first axis."""
+
+    W_xh: np.ndarray  # (S, H, D)
+    W_hh: np.ndarray  # (S, H, H)
+    b_h: np.ndarray  # (S, H)
+    W_hy: np.ndarray  # (S, O, H)
+    b_y: np.ndarray  # (S, O)
+
+
+def _stack(nets: list[RNNParams]) -> _Stack:
+    return _Stack(
+        **{name: np.stack([getattr(p, name) for p in nets]) for name, _ in nets[0].items()}
+    )
+
+
+def _unstack(stack: _Stack) -> list[RNNParams]:
+    S = stack.W_hh.shape[0]
+    return [RNNParams(**{name: a[s].copy() for name, a in stack.items()}) for s in range(S)]
+
+
+def _stack_recall_gradients(
+    p: _Stack, x: np.ndarray, target: np.ndarray, work: dict[str, np.ndarray]
+) -> _Stack:
+    """The recall loss's gradients of S networks at once; x (S, B, T, D), target (S, B, O).
+
+    The same maths as ``bptt(params, cache, recall_loss(...)[1])`` for each network:
+    only the last step is scored, so dL/dh_T = W_hy^T dL/dy_T is the only immediate
+    partial, and the recurrence (eq-bptt-recurrence) carries it back. Arrays are
+    network-major, (S, T, B, H), so that each network's sums over t and b are
+    products of contiguous (T B, H) blocks; `work` keeps the large arrays from one
+    call to the next (allocating them afresh costs more than the arithmetic).
+    """
+    S, B, T, D = x.shape
+    O, H = p.W_hy.shape[1:]
+    if work.get("hs", np.empty(0)).shape != (S, T + 1, B, H):
+        work.update(hs=np.empty((S, T + 1, B, H)), da=np.empty((S, T, B, H)),
+                    xs=np.empty((S, T, B, D)), step=np.empty((S, B, H)))  # fmt: skip
+    hs, da, xs, step = work["hs"], work["da"], work["xs"], work["step"]
+    xs[...] = x.transpose(0, 2, 1, 3)  # (S, T, B, D)
+    hs[:, 0] = 0.0
+    x_rows = xs.reshape(S, T * B, D)
+    if D == 1:  # an outer product: broadcasting is much faster than matmul
+        np.multiply(xs, p.W_xh[:, None, None, :, 0], out=hs[:, 1:])
+    else:
+        hs[:, 1:] = (x_rows @ p.W_xh.transpose(0, 2, 1)).reshape(S, T, B, H)
+    hs[:, 1:] += p.b_h[:, None, None, :]  # W_xh x_t + b_h for every t
+    W_hh_T = np.ascontiguousarray(p.W_hh.transpose(0, 2, 1))
+    for t in range(1, T + 1):
+        np.matmul(hs[:, t - 1], W_hh_T, out=step)
+        hs[:, t] += step
+        np.tanh(hs[:, t], out=hs[:, t])  # (eq-hidden-state)
+    y_T = hs[:, T] @ p.W_hy.transpose(0, 2, 1) + p.b_y[:, None, :]  # (S, B, O)
+    dy_T = 2.0 * (y_T - target) / (B * O)  # recall_loss of each network
+    np.square(hs[:, 1:], out=da)
+    np.subtract(1.0, da, out=da)  # 1 - h_t^2 for every t, overwritten below
+    dh = dy_T @ p.W_hy  # dL/dh_T (eq-dL-dh-direct)
+    for t in range(T, 0, -1):
+        da[:, t - 1] *= dh  # dL/da_t (eq-tanh-derivative)
+        dh = np.matmul(da[:, t - 1], p.W_hh, out=step)  # (eq-bptt-recurrence)
+    da_rows = da.reshape(S, T * B, H)
+    da_T = da_rows.transpose(0, 2, 1)  # (S, H, T B)
+    return _Stack(
+        W_xh=da_T @ x_rows,  # (eq-param-grads)
+        W_hh=da_T @ hs[:, :-1].reshape(S, T * B, H),
+        b_h=np.ones(T * B) @ da_rows,
+        W_hy=dy_T.transpose(0, 2, 1) @ hs[:, T],
+        b_y=dy_T.sum(axis=1),
+    )
+
+
+def train_recall(
+    seeds: Sequence[int],
+    lag: int,
+    budgets: Sequence[int],
+    *,
+    hidden_size: int = 16,
+    batch_size: int = 32,
+    lr: float = 0.01,
+    scheme: str = "xavier",
+    distractor: float = 1.0,
+) -> dict[int, list[RNNParams]]:
+    """Train one network per seed on the recall task, all seeds at once.
+
+    Network s is what ::
+
+        rng = np.random.default_rng(seeds[s])
+        p = init_params(1, hidden_size, 1, scheme, rng=rng)
+        fit(p, recall_batches(lag, batch_size, distractor=distractor),
+            loss=recall_loss, optimizer=Adam(lr), steps=budgets[-1], rng=rng)
+
+    computes: each network has its own initialization, data stream and Adam
+    moments, and every step computes the same numbers to rounding error. The
+    S small networks are stacked on a new axis so that every step is one
+    batched product for all of them instead of S small ones: for H = 16 a
+    step costs mostly NumPy calls, not arithmetic. (Training amplifies
+    rounding differences in the runs that learn: at lag 40 they grew from
+    1e-13 in the weights after 50 steps to 1e-2 after 200, so a run can end
+    in a different place than ``fit`` takes it. Report fractions over seeds,
+    not what one seed does.)
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        One network per seed.
+    lag : int
+        The recall lag tau (sequences of tau + 1 steps).
+    budgets : sequence of int
+        Increasing numbers of training steps at which to keep a copy of the
+        parameters; 0 keeps the initialization. Later budgets continue the
+        same runs, so budget 600 shares its first 200 steps with budget 200.
+    hidden_size, batch_size, lr, scheme, distractor
+        H, sequences per step, Adam's learning rate, the initialization
+        (see :func:`rnnbook.init_params`), the distractors' half-width.
+
+    Returns
+    -------
+    dict of int to list of RNNParams
+        ``out[steps][s]``: network s after `steps` updates.
+    """
+    seeds = [validate.size("seeds", s, minimum=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds: expected at least one seed, got none")
+    budgets = [validate.size("budgets", b, minimum=0) for b in budgets]
+    if not budgets or any(b <= a for a, b in zip(budgets, budgets[1:])):
+        raise ValueError(f"budgets: expected increasing step counts, got {budgets}")
+    sample = recall_batches(lag, batch_size, distractor=distractor)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    nets = [init_params(1, hidden_size, 1, scheme, rng=rng) for rng in rngs]
+    stack, adam = _stack(nets), Adam(validate.positive("lr", lr))
+    out, done, work = {}, 0, {}
+    for steps in budgets:
+        for _ in range(steps - done):
+            batches = [sample(rng) for rng in rngs]
+            x = np.stack([b[0] for b in batches])  # (S, B, T, 1)
+            target = np.stack([b[1] for b in batches])  # (S, B, 1)
+            adam.step(stack, _stack_recall_gradients(stack, x, target, work))
+        if not all(np.isfinite(a).all() for _, a in stack.items()):
+            raise DivergenceError(f"training diverged within {steps} steps (lr = {lr})")
+        out[steps], done = _unstack(stack), steps
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

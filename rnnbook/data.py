@@ -239,7 +239,7 @@ class RecallTask:
     y : ndarray, shape (n, 1)
         The target of the last step, T = lag + 1: the value ``x[:, 0]``.
     lag : int
-        L, the number of steps between the value and the step that asks for it.
+        tau, the number of steps between the value and the step that asks for it.
     """
 
     x: np.ndarray
@@ -258,20 +258,20 @@ def recall_task(
     distractor: float = 1.0,
     dtype: type | np.dtype = np.float64,
 ) -> RecallTask:
-    """Draw `n` recall sequences: remember x_1, ignore L distractors, output x_1 at step L + 1.
+    """Draw `n` recall sequences: remember x_1, ignore tau distractors, output it at tau + 1.
 
-    x_1 ~ U(-1, 1) is the value; x_2, ..., x_{L+1} ~ U(-distractor, distractor)
-    are distractors; the target of the last step T = L + 1 is x_1 = x_{T - L}.
+    x_1 ~ U(-1, 1) is the value; x_2, ..., x_{tau+1} ~ U(-distractor, distractor)
+    are distractors; the target of the last step T = tau + 1 is x_1 = x_{T - tau}.
     Only the last output is scored (see :func:`rnnbook.recall_loss`). A network
-    that solves this must carry one number across L steps while L inputs of the
-    same kind pass through, and its gradient must cross L Jacobians to reach x_1.
+    that solves this must carry one number across tau steps while tau inputs of the
+    same kind pass through, and its gradient must cross tau Jacobians to reach x_1.
 
     Parameters
     ----------
     n : int
         Number of sequences.
     lag : int
-        L >= 1.
+        The lag tau >= 1.
     rng : numpy.random.Generator
     distractor : float
         Half-width of the distractors' uniform distribution; 0 gives silent

@@ -57,7 +57,8 @@ def numerical_gradient(
     """
     validate.positive("eps", eps)
     if order not in STENCILS:
-        raise ValueError(f"order: expected one of {sorted(STENCILS)}, got {order!r}")
+        expected = sorted(STENCILS)
+        raise ValueError(f"order: expected one of {expected}, got {order!r}")
     offsets, weights = STENCILS[order]
     grad = np.zeros_like(a)
     for i in np.ndindex(a.shape):

@@ -66,8 +66,16 @@ def plot_series(ax, series: np.ndarray, label: str | None = None, **kwargs):
     return ax.plot(steps, series, label=label, **kwargs)
 
 
-def plot_band(ax, x: np.ndarray, curves: np.ndarray, label: str | None = None, **kwargs):
-    """The mean of several runs' curves as a line, their full range (min to max) shaded.
+def plot_band(
+    ax,
+    x: np.ndarray,
+    curves: np.ndarray,
+    label: str | None = None,
+    *,
+    stat: str = "mean",
+    **kwargs,
+):
+    """One statistic of several runs' curves as a line, their full range shaded.
 
     Parameters
     ----------
@@ -77,21 +85,38 @@ def plot_band(ax, x: np.ndarray, curves: np.ndarray, label: str | None = None, *
     curves : ndarray, shape (runs, n)
         One row per run (seed). NaN entries (e.g. after a divergence) are ignored.
     label : str, optional
+    stat : {"mean", "median", "geomean"}
+        The line: the arithmetic mean, the median, or the geometric mean
+        (for positive quantities on a log scale, such as losses or gradient
+        norms, the median or the geometric mean is the typical run; the
+        arithmetic mean follows the largest runs).
     **kwargs
         Passed to ``ax.plot`` (e.g. ``color``).
 
     Returns
     -------
-    The line of the mean.
+    The line of the statistic.
     """
+    if stat not in STATS:
+        raise ValueError(f"stat: expected one of {sorted(STATS)}, got {stat!r}")
     curves = np.atleast_2d(np.asarray(curves, dtype=float))
+    if stat == "geomean" and (curves <= 0).any():
+        raise ValueError("curves: the geometric mean needs positive values (or NaN)")
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-        mean = np.nanmean(curves, axis=0)
+        line_values = STATS[stat](curves)
         low, high = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
-    (line,) = ax.plot(x, mean, label=label, **kwargs)
+    (line,) = ax.plot(x, line_values, label=label, **kwargs)
     ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, lw=0)
     return line
+
+
+#: What :func:`plot_band` can draw as its line, over the runs (rows), NaN ignored.
+STATS = {
+    "mean": lambda c: np.nanmean(c, axis=0),
+    "median": lambda c: np.nanmedian(c, axis=0),
+    "geomean": lambda c: np.exp(np.nanmean(np.log(c), axis=0)),
+}
 
 
 def _node(ax, xy: tuple[float, float], text: str, color: str) -> None:

@@ -407,3 +407,93 @@ def test_chunked_bptt_holds_one_chunk_in_memory():
     assert rb.peak_memory(lambda: rb.chunked_bptt(p, waves.x, waves.y, 20, exact=True)) < (
         peak_full / 5
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Lyapunov factor, Wilson interval, the stacked recall training.
+
+
+def test_lyapunov_factor_of_a_scaled_orthogonal_matrix_is_its_gain():
+    # with zero input and bias the states stay 0, so every J_t = W_hh = gain * Q
+    p = rb.init_params(1, 6, 1, scheme="orthogonal", gain=1.3, rng=np.random.default_rng(0))
+    cache = rb.forward(p, np.zeros((2, 40, 1)))
+    np.testing.assert_allclose(rb.lyapunov_factor(p, cache), 1.3, rtol=1e-12)
+
+
+def test_lyapunov_factor_is_the_growth_rate_of_the_jacobian_product():
+    rng = np.random.default_rng(1)
+    p = rb.init_params(1, 5, 1, rng=rng)
+    p.W_hh *= 2.0
+    cache = rb.forward(p, rng.normal(size=(1, 300, 1)))
+    factor = rb.lyapunov_factor(p, cache, start=100)[0]
+    product = rb.jacobian_product(p, cache, 300, 100)[0]
+    # ||dh_300/dh_100||^(1/200) and the renormalised iteration agree up to the
+    # constant in front of the growth, which fades as 1/200 in the exponent
+    rate = np.linalg.norm(product, 2) ** (1 / 200)
+    assert abs(np.log(factor / rate)) < 0.02
+    assert abs(np.log(factor / rb.lyapunov_factor(p, cache, start=150)[0])) < 0.05
+
+
+def test_lyapunov_factor_validates_start(problem):
+    p, _, _, _, cache = problem
+    with pytest.raises(ValueError, match="start"):
+        rb.lyapunov_factor(p, cache, start=7)
+
+
+@pytest.mark.parametrize(
+    "k, n, low, high",
+    [(0, 10, 0.0, 0.2775), (5, 10, 0.2366, 0.7634), (10, 10, 0.7225, 1.0), (3, 12, 0.0889, 0.5323)],
+)
+def test_wilson_interval_matches_known_values(k, n, low, high):
+    lo, hi = rb.wilson_interval(k, n)
+    assert lo == pytest.approx(low, abs=1e-4) and hi == pytest.approx(high, abs=1e-4)
+
+
+def test_wilson_interval_validates():
+    with pytest.raises(ValueError, match="k"):
+        rb.wilson_interval(5, 4)
+    with pytest.raises(ValueError, match="n"):
+        rb.wilson_interval(0, 0)
+
+
+def test_train_recall_is_fit_one_network_at_a_time():
+    seeds, lag = [0, 3, 7], 6
+    stacked = rb.train_recall(seeds, lag, [0, 5, 20], hidden_size=5, batch_size=8)
+    for i, seed in enumerate(seeds):
+        rng = np.random.default_rng(seed)
+        p = rb.init_params(1, 5, 1, "xavier", rng=rng)
+        adam, done = rb.Adam(0.01), 0
+        for steps in (0, 5, 20):
+            rb.fit(p, rb.recall_batches(lag, 8), loss=rb.recall_loss, optimizer=adam,
+                   steps=steps - done, rng=rng) if steps > done else None  # fmt: skip
+            done = steps
+            for name, a in p.items():
+                np.testing.assert_allclose(getattr(stacked[steps][i], name), a, atol=1e-12)
+
+
+def test_train_recall_gradient_is_bptt_of_the_recall_loss():
+    from rnnbook.analysis import _stack, _stack_recall_gradients
+
+    rng = np.random.default_rng(2)
+    nets = [rb.init_params(2, 4, 3, rng=rng) for _ in range(3)]
+    x, target = rng.normal(size=(3, 5, 7, 2)), rng.normal(size=(3, 5, 3))
+    grads = _stack_recall_gradients(_stack(nets), x, target, {})
+    for s, p in enumerate(nets):
+        cache = rb.forward(p, x[s])
+        expected = rb.backward(p, cache, rb.recall_loss(cache.y, target[s])[1])
+        for name, g in expected.items():
+            np.testing.assert_allclose(getattr(grads, name)[s], g, rtol=1e-12, atol=1e-15)
+
+
+def test_train_recall_validates():
+    with pytest.raises(ValueError, match="budgets"):
+        rb.train_recall([0], 3, [10, 5])
+    with pytest.raises(ValueError, match="seeds"):
+        rb.train_recall([], 3, [10])
+
+
+def test_recall_score_in_blocks_equals_one_pass():
+    p = rb.init_params(1, 4, 1, rng=np.random.default_rng(0))
+    data = rb.recall_task(2500, 3, rng=np.random.default_rng(1))
+    loss, _ = rb.recall_loss(rb.forward(p, data.x).y, data.y)
+    assert rb.recall_score(p, data) == pytest.approx(1 - loss / np.var(data.y), rel=1e-12)
