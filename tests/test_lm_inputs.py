@@ -98,8 +98,8 @@ def test_ids_out_of_range_or_wrong_shape_are_named_errors(module):
         module.forward(p, np.array([[0, 6]]))
     with pytest.raises(ValueError, match=r"x: expected ids in \[0, 6\)"):
         module.forward(p, np.array([[-1, 0]]))
-    with pytest.raises(ValueError, match="x: expected integer ids of shape"):
-        module.forward(p, np.zeros((2, 3, 1), dtype=np.int64))
+    with pytest.raises(ValueError, match="x: expected dtype float32 or float64, got int64"):
+        module.forward(p, np.zeros((2, 3, 6), dtype=np.int64))
     if module is rnn:
         with pytest.raises(ValueError, match="x: expected integer ids of shape"):
             rnn.make_workspace(p).forward(p, np.zeros(3, dtype=np.int64))
