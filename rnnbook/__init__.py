@@ -91,11 +91,15 @@ from .init import (
     xavier_normal,
     xavier_uniform,
 )
-from .loss import mse_loss, recall_loss
+from .lm import fit_stream, stream_gradient, stream_loss
+from .loss import cross_entropy_loss, mse_loss, recall_loss
 from .lstm import LSTMParams
+from .ngram import fit_ngram, select_ngram
 from .optim import SGD, Adam, Schedule, cosine_decay, linear_warmup
 from .params import Params, model_of
 from .rnn import ForwardCache, RNNParams, backward, bptt, forward
+from .sampling import sample
+from .text import load_corpus
 from .train import DivergenceError, History, evaluate, fit
 from .window import WindowParams, init_window, window_features
 
@@ -105,6 +109,14 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "cross_entropy_loss",
+    "fit_stream",
+    "stream_gradient",
+    "stream_loss",
+    "fit_ngram",
+    "select_ngram",
+    "sample",
+    "load_corpus",
     "feedback",
     "dominant_frequency",
     "gru",

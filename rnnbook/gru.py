@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
+from . import inputs, validate
 from .init import xavier_uniform
 from .lstm import _gate_sums, sigmoid_from_tanh
 from .params import Params
@@ -98,7 +98,7 @@ class GRUCache:
 
     Attributes
     ----------
-    xs : ndarray, shape (T, B, D)
+    xs : ndarray, shape (T, B, D), or (T, B) integer ids
         The inputs, time-major.
     hs : ndarray, shape (T + 1, B, H)
         ``hs[0]`` is h_0 and ``hs[t]`` the hidden state after step t.
@@ -210,8 +210,9 @@ def forward(params: GRUParams, x: np.ndarray, h0: np.ndarray | None = None) -> G
     ----------
     params : GRUParams
         Weights of sizes D (input), H (hidden), O (output).
-    x : ndarray, shape (B, T, D)
-        A batch of B input sequences of length T; same dtype as `params`.
+    x : ndarray, shape (B, T, D), or (B, T) integer ids in [0, D)
+        A batch of B input sequences of length T; same dtype as `params`. Integer
+        ids are one-hot inputs, read as a column lookup (:mod:`rnnbook.inputs`).
     h0 : ndarray, shape (B, H), optional
         Initial hidden state; zeros by default.
 
@@ -223,9 +224,9 @@ def forward(params: GRUParams, x: np.ndarray, h0: np.ndarray | None = None) -> G
     """
     check_params(params)
     D, H, dtype = params.input_size, params.hidden_size, params.dtype
-    x = validate.float_array("x", x, (None, None, D), dtype=dtype)
-    B, T, _ = x.shape
-    xs = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major (T, B, D)
+    x = inputs.check_inputs(x, D, dtype)  # (B, T, D) floats or (B, T) ids
+    B, T = x.shape[:2]
+    xs = np.ascontiguousarray(x.swapaxes(0, 1))  # time-major (T, B, D) or (T, B)
     hs = np.empty((T + 1, B, H), dtype=dtype)
     if h0 is None:
         hs[0] = 0.0
@@ -238,7 +239,10 @@ def forward(params: GRUParams, x: np.ndarray, h0: np.ndarray | None = None) -> G
     W_x3 = np.ascontiguousarray((params.W_xh.reshape(3, H, D) * half).transpose(0, 2, 1))
     W_h3 = np.ascontiguousarray((params.W_hh.reshape(3, H, H) * half).transpose(0, 2, 1))
     b_x3, b_h3 = params.b_xh.reshape(3, 1, H), params.b_hh.reshape(3, 1, H)
-    gates = _matmul(xs[:, None], W_x3)  # W_x x_t for every t and gate at once: (T, 3, B, H)
+    if inputs.is_ids(xs):  # looked-up columns of W_x, (eq-one-hot-lookup)
+        gates = np.ascontiguousarray(np.take(W_x3, xs, axis=1).transpose(1, 0, 2, 3))
+    else:  # W_x x_t for every t and gate at once: (T, 3, B, H)
+        gates = _matmul(xs[:, None], W_x3)
     gates[:, :2] += (b_x3[:2] + b_h3[:2]) * half[:2]  # r, z: both biases outside the gate
     gates[:, 2] += b_x3[2]  # n: b_xn only; b_hn goes inside the reset, below
     hn = np.empty((T, B, H), dtype=dtype)
@@ -344,7 +348,7 @@ def bptt(
     check_params(params)
     if not isinstance(cache, GRUCache):
         raise ValueError(f"cache: expected rnnbook.gru.GRUCache, got {type(cache).__name__}")
-    T, B, D = cache.xs.shape
+    T, B = cache.xs.shape[:2]
     H, O = params.hidden_size, params.output_size
     dy = validate.float_array("dy", dy, (B, T, O), dtype=params.dtype)
     dys = np.ascontiguousarray(dy.transpose(1, 0, 2))  # time-major (T, B, O)
@@ -355,7 +359,11 @@ def bptt(
 
     # Sum the per-step contributions over time and batch           (eq-gru-param-grads)
     r_side, z_side, n_side = de.transpose(1, 0, 2, 3)
-    dW_xh, db_xh = _gate_sums([r_side, z_side, dn], cache.xs)  # input side: da_t
+    if inputs.is_ids(cache.xs):  # a scatter-add into the columns read
+        (db_xh,) = _gate_sums([r_side, z_side, dn])
+        dW_xh = inputs.gate_input_gradient([r_side, z_side, dn], cache.xs, params.input_size)
+    else:
+        dW_xh, db_xh = _gate_sums([r_side, z_side, dn], cache.xs)  # input side: da_t
     dW_hh, db_hh = _gate_sums([r_side, z_side, n_side], cache.hs[:-1])  # recurrent: de_t
     dy2 = dys.reshape(T * B, O)
     grads = GRUParams(
@@ -418,9 +426,15 @@ def last_step_gradients(params: GRUParams, cache: GRUCache, dh_T: np.ndarray) ->
         Entry ``[:, k]`` is the total derivative of L_T with respect to h_k, k = 0..T.
     """
     check_params(params)
-    T, B, _ = cache.xs.shape
+    T, B = cache.xs.shape[:2]
     H = params.hidden_size
     dh_out = np.zeros((T, B, H), dtype=params.dtype)
     dh_out[-1] = validate.float_array("dh_T", dh_T, (B, H), dtype=params.dtype)
     _, _, dh0 = _backward_loop(params, cache, dh_out)
     return np.concatenate([dh0[None], dh_out]).transpose(1, 0, 2)
+
+
+def final_state(cache: GRUCache) -> dict[str, np.ndarray]:
+    """``{"h0": h_T}`` (a copy, shape (B, H)): what continues a forward pass where
+    `cache` ended, ``forward(params, x_next, **final_state(cache))``."""
+    return {"h0": cache.hs[-1].copy()}

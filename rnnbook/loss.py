@@ -62,3 +62,55 @@ def recall_loss(y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     dy = np.zeros_like(y)
     dy[:, -1:] = dy_T
     return loss, dy
+
+
+def cross_entropy_loss(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+    """Softmax cross-entropy of integer targets, in nats, and its gradient.
+
+    .. math:: p_{bt} = \\operatorname{softmax}(y_{bt}), \\qquad
+              L = -\\frac{1}{BT} \\sum_{b,t} \\log p_{bt}[y^*_{bt}]      (eq-cross-entropy)
+
+    computed stably with log-sum-exp (the largest logit is subtracted first). The
+    gradient is the famous one line of min-char-rnn: dL/dy_bt = (p_bt - onehot(y*_bt)) / (BT).
+
+    Parameters
+    ----------
+    logits : ndarray, shape (B, T, V)
+        Unnormalised scores y_t over V classes (e.g. ``forward(...).y`` with O = V).
+    targets : ndarray, shape (B, T), integer
+        The class index y*_t in [0, V) of every step.
+
+    Returns
+    -------
+    loss : float
+        The mean over B T of -log p_t[y*_t], in nats (divide by ln 2 for bits).
+    dlogits : ndarray, shape (B, T, V)
+        dL/dlogits, same dtype as `logits`.
+    """
+    logits = validate.float_array("logits", logits, (None, None, None))
+    B, T, V = logits.shape
+    if not isinstance(targets, np.ndarray) or targets.dtype.kind not in "iu":
+        raise ValueError(
+            "targets: expected an integer array of class indices, got "
+            + (
+                f"dtype {targets.dtype}"
+                if isinstance(targets, np.ndarray)
+                else type(targets).__name__
+            )
+        )
+    if targets.shape != (B, T):
+        raise ValueError(f"targets: expected shape ({B}, {T}), got shape {targets.shape}")
+    if targets.size and (targets.min() < 0 or targets.max() >= V):
+        raise ValueError(
+            f"targets: expected class indices in [0, {V}), got {targets.min()}..{targets.max()}"
+        )
+    shifted = logits - logits.max(axis=2, keepdims=True)  # log-sum-exp: no overflow
+    exp = np.exp(shifted)
+    total = exp.sum(axis=2, keepdims=True)
+    b, t = np.indices((B, T))
+    log_p = shifted[b, t, targets] - np.log(total[:, :, 0])  # log p_t[y*_t]
+    loss = -float(np.mean(log_p))  # (eq-cross-entropy)
+    dlogits = exp / total  # p_t
+    dlogits[b, t, targets] -= 1.0  # p_t - onehot(y*_t)
+    dlogits /= B * T
+    return loss, dlogits.astype(logits.dtype, copy=False)

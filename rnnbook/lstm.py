@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
+from . import inputs, validate
 from .init import xavier_uniform
 from .params import Params
 from .rnn import _matmul, _sum_rows
@@ -96,7 +96,7 @@ class LSTMCache:
 
     Attributes
     ----------
-    xs : ndarray, shape (T, B, D)
+    xs : ndarray, shape (T, B, D), or (T, B) integer ids
         The inputs, time-major.
     hs : ndarray, shape (T + 1, B, H)
         ``hs[0]`` is h_0 and ``hs[t]`` the hidden state after step t.
@@ -264,8 +264,9 @@ def forward(
     ----------
     params : LSTMParams
         Weights of sizes D (input), H (hidden), O (output).
-    x : ndarray, shape (B, T, D)
-        A batch of B input sequences of length T; same dtype as `params`.
+    x : ndarray, shape (B, T, D), or (B, T) integer ids in [0, D)
+        A batch of B input sequences of length T; same dtype as `params`. Integer
+        ids are one-hot inputs, read as a column lookup (:mod:`rnnbook.inputs`).
     h0, c0 : ndarray, shape (B, H), optional
         Initial hidden and cell states; zeros by default.
 
@@ -277,9 +278,9 @@ def forward(
     """
     check_params(params)
     D, H, dtype = params.input_size, params.hidden_size, params.dtype
-    x = validate.float_array("x", x, (None, None, D), dtype=dtype)
-    B, T, _ = x.shape
-    xs = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major (T, B, D)
+    x = inputs.check_inputs(x, D, dtype)  # (B, T, D) floats or (B, T) ids
+    B, T = x.shape[:2]
+    xs = np.ascontiguousarray(x.swapaxes(0, 1))  # time-major (T, B, D) or (T, B)
     hs, cs = np.empty((T + 1, B, H), dtype=dtype), np.empty((T + 1, B, H), dtype=dtype)
     _initial_state("h0", h0, hs[0])
     _initial_state("c0", c0, cs[0])
@@ -289,7 +290,10 @@ def forward(
     half = np.array([0.5, 0.5, 1.0, 0.5], dtype=dtype)[:, None, None]  # per gate
     W_x4 = np.ascontiguousarray((params.W_xh.reshape(4, H, D) * half).transpose(0, 2, 1))
     W_h4 = np.ascontiguousarray((params.W_hh.reshape(4, H, H) * half).transpose(0, 2, 1))
-    gates = _matmul(xs[:, None], W_x4)  # W_x x_t for every t and gate at once: (T, 4, B, H)
+    if inputs.is_ids(xs):  # looked-up columns of W_x, (eq-one-hot-lookup)
+        gates = np.ascontiguousarray(np.take(W_x4, xs, axis=1).transpose(1, 0, 2, 3))
+    else:  # W_x x_t for every t and gate at once: (T, 4, B, H)
+        gates = _matmul(xs[:, None], W_x4)
     gates += params.b_h.reshape(4, 1, H) * half  # ... + b
     tanh_c = np.empty((T, B, H), dtype=dtype)
     recurrent = np.empty((4, B, H), dtype=dtype)
@@ -416,7 +420,7 @@ def bptt(
     check_params(params)
     if not isinstance(cache, LSTMCache):
         raise ValueError(f"cache: expected rnnbook.lstm.LSTMCache, got {type(cache).__name__}")
-    T, B, D = cache.xs.shape
+    T, B = cache.xs.shape[:2]
     H, O = params.hidden_size, params.output_size
     dy = validate.float_array("dy", dy, (B, T, O), dtype=params.dtype)
     dys = np.ascontiguousarray(dy.transpose(1, 0, 2))  # time-major (T, B, O)
@@ -428,7 +432,12 @@ def bptt(
     da, _, dh0, dc0 = _backward_loop(params, cache, dh_out, dc_T)
 
     # Sum the per-step contributions over time and batch           (eq-lstm-param-grads)
-    dW_xh, dW_hh, db_h = _gate_sums(list(da.transpose(1, 0, 2, 3)), cache.xs, cache.hs[:-1])
+    gates = list(da.transpose(1, 0, 2, 3))
+    if inputs.is_ids(cache.xs):  # a scatter-add into the columns read
+        dW_hh, db_h = _gate_sums(gates, cache.hs[:-1])
+        dW_xh = inputs.gate_input_gradient(gates, cache.xs, params.input_size)
+    else:
+        dW_xh, dW_hh, db_h = _gate_sums(gates, cache.xs, cache.hs[:-1])
     dy2 = dys.reshape(T * B, O)
     grads = LSTMParams(
         W_xh=dW_xh,  # sum_t da_t x_t^T
@@ -498,10 +507,16 @@ def last_step_gradients(
     check_params(params)
     if state not in ("h", "c"):
         raise ValueError(f"state: expected 'h' or 'c', got {state!r}")
-    T, B, _ = cache.xs.shape
+    T, B = cache.xs.shape[:2]
     H = params.hidden_size
     dh_out = np.zeros((T, B, H), dtype=params.dtype)
     dh_out[-1] = validate.float_array("dh_T", dh_T, (B, H), dtype=params.dtype)
     _, dcs, dh0, dc0 = _backward_loop(params, cache, dh_out, None)
     first, rest = (dh0, dh_out) if state == "h" else (dc0, dcs)
     return np.concatenate([first[None], rest]).transpose(1, 0, 2)
+
+
+def final_state(cache: LSTMCache) -> dict[str, np.ndarray]:
+    """``{"h0": h_T, "c0": c_T}`` (copies, shape (B, H)): what continues a forward pass
+    where `cache` ended, ``forward(params, x_next, **final_state(cache))``."""
+    return {"h0": cache.hs[-1].copy(), "c0": cache.cs[-1].copy()}

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
+from . import inputs, validate
 from .params import Params
 
 
@@ -104,6 +104,10 @@ class ForwardCache:
         The outputs y_1..y_T, batch-first (what the loss reads).
     hidden_size : int
         H, where the states end in each block.
+    ids : ndarray, shape (B, T), integer, or None
+        With integer inputs (character ids, one-hot inputs read as a column lookup,
+        :mod:`rnnbook.inputs`): the ids, and the blocks hold [h_s; 1] only (D = 0 in
+        the block); ``None`` for real inputs.
 
     The familiar arrays are views of these (no copies): batch-first ``h`` (B, T, H) and
     ``h0`` (B, H), and time-major ``hs`` (T + 1, B, H), ``xs`` (T, B, D) and ``ys``
@@ -113,6 +117,7 @@ class ForwardCache:
     blocks: np.ndarray
     y: np.ndarray
     hidden_size: int
+    ids: np.ndarray | None = None
 
     @property
     def hs(self) -> np.ndarray:
@@ -161,8 +166,9 @@ def forward(params: RNNParams, x: np.ndarray, h0: np.ndarray | None = None) -> F
     ----------
     params : RNNParams
         Weights of sizes D (input), H (hidden), O (output).
-    x : ndarray, shape (B, T, D)
-        A batch of B input sequences of length T; same dtype as `params`.
+    x : ndarray, shape (B, T, D), or (B, T) integer ids in [0, D)
+        A batch of B input sequences of length T; same dtype as `params`. Integer
+        ids are one-hot inputs, read as a column lookup of W_xh (eq-one-hot-lookup).
     h0 : ndarray, shape (B, H), optional
         Initial hidden state; zeros by default.
 
@@ -173,7 +179,7 @@ def forward(params: RNNParams, x: np.ndarray, h0: np.ndarray | None = None) -> F
         arrays belong to this call alone: no later call changes them.
     """
     check_params(params)
-    x = validate.float_array("x", x, (None, None, params.input_size), dtype=params.dtype)
+    x = inputs.check_inputs(x, params.input_size, params.dtype)
     if h0 is not None:
         shape = (x.shape[0], params.hidden_size)
         validate.float_array("h0", h0, shape, dtype=params.dtype)
@@ -223,7 +229,8 @@ def bptt(
         raise ValueError(f"cache: expected rnnbook.ForwardCache, got {type(cache).__name__}")
     B, T = cache.blocks.shape[2], cache.blocks.shape[0] - 1
     H, O = params.hidden_size, params.output_size
-    if cache.blocks.shape[1:] != (H + 1 + params.input_size, B) or cache.hidden_size != H:
+    D = 0 if cache.ids is not None else params.input_size  # ids are not in the blocks
+    if cache.blocks.shape[1:] != (H + 1 + D, B) or cache.hidden_size != H:
         raise ValueError(
             f"cache: expected the forward pass of these parameters (D, H = "
             f"{params.input_size}, {H}), got one with blocks of shape {cache.blocks.shape}"
@@ -271,6 +278,12 @@ def backward(
 # The workspace: buffers for one shape, and the maths that fills them.
 
 
+def final_state(cache: ForwardCache) -> dict[str, np.ndarray]:
+    """``{"h0": h_T}`` (a copy, shape (B, H)): what continues a forward pass where
+    `cache` ended, ``forward(params, x_next, **final_state(cache))``."""
+    return {"h0": cache.hs[-1].copy()}
+
+
 def make_workspace(params: RNNParams) -> Workspace:
     """A :class:`Workspace` for `params`: the fast path of :func:`rnnbook.fit`."""
     check_params(params)
@@ -299,27 +312,34 @@ class Workspace:
         self.dtype = params.dtype
         D, H, O = self.D, self.H, self.O
         self.W_a = np.empty((H, H + 1 + D), self.dtype)  # [W_hh | b_h | W_xh]
+        self.W_a_ids = np.empty((H, H + 1), self.dtype)  # [W_hh | b_h], for integer inputs
         self.W_out = np.empty((O, H + 1), self.dtype)  # [W_hy | b_y]
         self.W_back = np.empty((H, H + O), self.dtype)  # [W_hh^T | W_hy^T]
-        self._forward_buffers: dict[tuple[int, int], _ForwardBuffers] = {}
-        self._backward_buffers: dict[tuple[int, int], _BackwardBuffers] = {}
+        self._forward_buffers: dict[tuple[int, int, bool], _ForwardBuffers] = {}
+        self._backward_buffers: dict[tuple[int, int, bool], _BackwardBuffers] = {}
 
     def forward(
         self, params: RNNParams, x: np.ndarray, h0: np.ndarray | None = None
     ) -> ForwardCache:
         """:func:`forward` into this workspace's buffers (see the class)."""
-        if x.ndim != 3 or x.shape[2] != self.D or x.dtype != self.dtype:
+        ids = inputs.is_ids(x)
+        if ids and x.ndim != 2:
+            raise ValueError(f"x: expected integer ids of shape (B, T), got shape {x.shape}")
+        if not ids and (x.ndim != 3 or x.shape[2] != self.D or x.dtype != self.dtype):
             raise ValueError(
                 f"x: expected shape (B, T, {self.D}) and dtype {self.dtype}, "
                 f"got shape {x.shape} and dtype {x.dtype}"
             )
-        B, T, _ = x.shape
-        buffers = self._forward_buffers.get((B, T))
+        B, T = x.shape[:2]
+        buffers = self._forward_buffers.get((B, T, ids))
         if buffers is None:
-            buffers = self._forward_buffers[B, T] = _ForwardBuffers(B, T, self)
+            buffers = self._forward_buffers[B, T, ids] = _ForwardBuffers(B, T, self, ids)
         H, z = self.H, buffers.blocks
-        # x_{s+1} into block s, one column per sequence
-        z[:T, H + 1 :] = x.transpose(1, 2, 0)
+        if ids:  # W_xh x_{s+1}, looked up   (eq-one-hot-lookup)
+            buffers.ids[...] = x
+            inputs.input_term(x.T, params.W_xh, out=buffers.inputs)
+        else:  # x_{s+1} into block s, one column per sequence
+            z[:T, H + 1 :] = x.transpose(1, 2, 0)
         if h0 is None:
             z[0, :H] = 0.0
         else:
@@ -328,7 +348,11 @@ class Workspace:
         W_a[:, :H], W_a[:, H] = params.W_hh, params.b_h  # [W_hh | b_h | W_xh]
         W_a[:, H + 1 :] = params.W_xh
         W_out[:, :H], W_out[:, H] = params.W_hy, params.b_y
-        _forward_steps(buffers.product, W_a, buffers.steps, buffers.states)
+        if ids:
+            W_a = self.W_a_ids
+            W_a[:, :H], W_a[:, H] = params.W_hh, params.b_h
+        blocks = (buffers.steps, buffers.states, buffers.added)
+        _forward_steps(buffers.product, W_a, *blocks)
         # W_hy h_t + b_y for all steps at once   (eq-output)
         y = np.matmul(W_out, z[1:, : H + 1], out=buffers.outputs)
         # batch-first and contiguous, for the loss
@@ -352,9 +376,10 @@ class Workspace:
                 f"dy: expected shape {(B, T, self.O)} and dtype {self.dtype}, "
                 f"got shape {dy.shape} and dtype {dy.dtype}"
             )
-        buffers = self._backward_buffers.get((B, T))
+        ids = cache.ids is not None
+        buffers = self._backward_buffers.get((B, T, ids))
         if buffers is None:
-            buffers = self._backward_buffers[B, T] = _BackwardBuffers(B, T, self)
+            buffers = self._backward_buffers[B, T, ids] = _BackwardBuffers(B, T, self, ids)
         g = buffers.blocks
         g[1:, H:] = dy.transpose(1, 2, 0)  # dy_s into block s, one column per sequence
         W_back = self.W_back
@@ -369,6 +394,9 @@ class Workspace:
         else:
             dh0 = _backward_full(W_back, buffers, list(z[1:, :H]), dh_T)
         _sum_of_products(g, z, buffers)  # (eq-param-grads)
+        if ids:  # dW_xh = sum_t dz_t x_t^T, a scatter-add into the columns read
+            dz = g[:T, :H].transpose(0, 2, 1).reshape(T * B, H)  # rows (t, b)
+            buffers.grads.W_xh[...] = inputs.input_gradient(dz, cache.ids.T.ravel(), self.D)
         return buffers.grads, dh0.T
 
     def backward(
@@ -386,10 +414,14 @@ class Workspace:
 
 
 class _ForwardBuffers:
-    """The step blocks [h_s; 1; x_{s+1}] and outputs of one (B, T), with per-step views."""
+    """The step blocks [h_s; 1; x_{s+1}] and outputs of one (B, T), with per-step views.
 
-    def __init__(self, B: int, T: int, ws: Workspace) -> None:
-        H, D, O = ws.H, ws.D, ws.O
+    With integer inputs (`ids`) the blocks are [h_s; 1], and the looked-up input terms
+    W_xh x_{s+1} (T, H, B) are added step by step (``added``)."""
+
+    def __init__(self, B: int, T: int, ws: Workspace, ids: bool = False) -> None:
+        H, O = ws.H, ws.O
+        D = 0 if ids else ws.D
         self.blocks = np.empty((T + 1, H + 1 + D, B), ws.dtype)
         self.blocks[:, H] = 1.0  # the row of ones that multiplies b_h and b_y
         self.blocks[T, H + 1 :] = 0.0  # no x_{T+1}
@@ -398,15 +430,18 @@ class _ForwardBuffers:
         self.product = _product_for(H * B)
         self.steps = list(self.blocks)  # [h_s; 1; x_{s+1}], s = 0..T
         self.states = list(self.blocks[:, :H])  # h_s, s = 0..T
-        self.cache = ForwardCache(self.blocks, self.y, H)
+        self.ids = np.empty((B, T), np.intp) if ids else None
+        self.inputs = np.empty((T, B, H), ws.dtype) if ids else None  # W_xh x, (t, b)
+        self.added = list(self.inputs.transpose(0, 2, 1)) if ids else None  # (H, B) each
+        self.cache = ForwardCache(self.blocks, self.y, H, self.ids)
 
 
 class _BackwardBuffers:
     """The blocks [dz_{s+1}; dy_s] and the gradient sums of one (B, T), with step views."""
 
-    def __init__(self, B: int, T: int, ws: Workspace) -> None:
+    def __init__(self, B: int, T: int, ws: Workspace, ids: bool = False) -> None:
         H, D, O, dtype = ws.H, ws.D, ws.O, ws.dtype
-        R = H + 1 + D
+        R = H + 1 + (0 if ids else D)  # rows of the forward blocks
         self.blocks = np.empty((T + 1, H + O, B), dtype)
         self.blocks[T, :H] = 0.0  # dz_{T+1} = 0: no step after T
         self.blocks[0, H:] = 0.0  # dy_0 = 0: h_0 has no output
@@ -421,8 +456,8 @@ class _BackwardBuffers:
         budget = max((T + 1) * (H + O) * B // 4, 2**15)
         self.chunk = max(1, min(T + 1, budget // ((H + O) * R)))
         self.products = np.empty((self.chunk, H + O, R), dtype)
-        self.sums = np.empty((H + O, R), dtype)  # [[dW_hh, db_h, dW_xh], [dW_hy, db_y, -]]
-        s = self.sums
+        s = np.empty((H + O, H + 1 + D), dtype)  # [[dW_hh, db_h, dW_xh], [dW_hy, db_y, -]]
+        self.sums = s[:, :R]  # what the products fill (dW_xh is a scatter-add for ids)
         self.grads = RNNParams(
             W_xh=s[:H, H + 1 :], W_hh=s[:H, :H], b_h=s[:H, H], W_hy=s[H:, :H], b_y=s[H:, H]
         )
@@ -447,6 +482,7 @@ def _forward_steps(
     W_a: np.ndarray,
     steps: list,
     states: list,
+    added: list | None = None,
 ) -> None:
     """The forward recurrence: h_{s+1} = tanh(W_a [h_s; 1; x_{s+1}]).
 
@@ -454,8 +490,16 @@ def _forward_steps(
     and `states` their first H rows, h_s (H, B); each new state is written
     into the next block. `product` is ``np.dot`` or ``np.matmul`` (see
     ``_product_for``); `W_a` is [W_hh | b_h | W_xh], shape (H, H + 1 + D).
+    With integer inputs the blocks are [h_s; 1], W_a = [W_hh | b_h], and
+    `added` holds the looked-up W_xh x_{s+1}.
     """
     tanh = np.tanh
+    if added is not None:
+        for z_s, h_next, u in zip(steps, states[1:], added):
+            product(W_a, z_s, h_next)  # W_hh h_s + b_h
+            h_next += u  # + W_xh x_{s+1}   (eq-one-hot-lookup)
+            tanh(h_next, h_next)  # (eq-hidden-state)
+        return
     for z_s, h_next in zip(steps, states[1:]):
         # W_hh h_s + b_h + W_xh x_{s+1}   (eq-preactivation)
         product(W_a, z_s, h_next)
