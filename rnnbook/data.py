@@ -258,13 +258,14 @@ def recall_task(
     distractor: float = 1.0,
     dtype: type | np.dtype = np.float64,
 ) -> RecallTask:
-    """Draw `n` recall sequences: remember x_1, ignore tau distractors, output it at tau + 1.
+    """Draw `n` recall sequences: remember x_1, output it tau steps later.
 
-    x_1 ~ U(-1, 1) is the value; x_2, ..., x_{tau+1} ~ U(-distractor, distractor)
-    are distractors; the target of the last step T = tau + 1 is x_1 = x_{T - tau}.
-    Only the last output is scored (see :func:`rnnbook.recall_loss`). A network
-    that solves this must carry one number across tau steps while tau inputs of the
-    same kind pass through, and its gradient must cross tau Jacobians to reach x_1.
+    x_1 ~ U(-1, 1) is the value; x_2, ..., x_{tau+1} ~ U(-distractor,
+    distractor) are distractors; the target of the last step T = tau + 1 is
+    x_1 = x_{T - tau}. Only the last output is scored (see
+    :func:`rnnbook.recall_loss`). A network that solves this must carry one
+    number across tau steps while tau inputs of the same kind pass through,
+    and its gradient must cross tau Jacobians to reach x_1.
 
     Parameters
     ----------

@@ -159,7 +159,11 @@ def check_params(params: RNNParams) -> RNNParams:
 # The public functions: full validation, then the fast code on a fresh workspace.
 
 
-def forward(params: RNNParams, x: np.ndarray, h0: np.ndarray | None = None) -> ForwardCache:
+def forward(
+    params: RNNParams,
+    x: np.ndarray,
+    h0: np.ndarray | None = None,
+) -> ForwardCache:
     """Run the RNN over a batch of sequences.
 
     Parameters
@@ -167,16 +171,18 @@ def forward(params: RNNParams, x: np.ndarray, h0: np.ndarray | None = None) -> F
     params : RNNParams
         Weights of sizes D (input), H (hidden), O (output).
     x : ndarray, shape (B, T, D), or (B, T) integer ids in [0, D)
-        A batch of B input sequences of length T; same dtype as `params`. Integer
-        ids are one-hot inputs, read as a column lookup of W_xh (eq-one-hot-lookup).
+        A batch of B input sequences of length T; same dtype as `params`.
+        Integer ids are one-hot inputs, read as a column lookup of W_xh
+        (eq-one-hot-lookup).
     h0 : ndarray, shape (B, H), optional
         Initial hidden state; zeros by default.
 
     Returns
     -------
     ForwardCache
-        ``cache.h`` (B, T, H) and ``cache.y`` (B, T, O), plus what backward needs. Its
-        arrays belong to this call alone: no later call changes them.
+        ``cache.h`` (B, T, H) and ``cache.y`` (B, T, O), plus what backward
+        needs. Its arrays belong to this call alone: no later call changes
+        them.
     """
     check_params(params)
     x = inputs.check_inputs(x, params.input_size, params.dtype)
@@ -194,7 +200,7 @@ def bptt(
     *,
     truncate: int | None = None,
 ) -> tuple[RNNParams, np.ndarray]:
-    """Backpropagation through time: gradients of the loss for all parameters and h_0.
+    """Backpropagation through time: the gradients of all parameters and h_0.
 
     Parameters
     ----------
@@ -205,35 +211,40 @@ def bptt(
     dy : ndarray, shape (B, T, O)
         dL/dy_t for every step, e.g. from :func:`rnnbook.mse_loss`.
     dh_T : ndarray, shape (B, H), optional
-        dL/dh_T arriving from outside this sequence: the loss terms of a later chunk
-        of a longer sequence that this chunk's last state h_T fed (that chunk's
-        ``dh0``). Zeros by default. It joins the gradient that reaches h_T from
-        y_T, so backpropagating chunk 2, then chunk 1 with ``dh_T`` = chunk 2's
-        ``dh0``, gives exactly the gradient of the whole sequence.
+        dL/dh_T arriving from outside this sequence: the loss terms of a
+        later chunk of a longer sequence that this chunk's last state h_T fed
+        (that chunk's ``dh0``). Zeros by default. It joins the gradient that
+        reaches h_T from y_T, so backpropagating chunk 2, then chunk 1 with
+        ``dh_T`` = chunk 2's ``dh0``, gives exactly the gradient of the whole
+        sequence.
     truncate : int, optional
-        If given, the gradient of each loss term L_t flows back through at most
-        `truncate` time steps (t, t-1, ..., t-truncate+1); older contributions
-        are dropped (`dh_T` is truncated with L_T's term). ``None`` (or any value
-        >= T) is full BPTT.
+        If given, the gradient of each loss term L_t flows back through at
+        most `truncate` time steps (t, t-1, ..., t-truncate+1); older
+        contributions are dropped (`dh_T` is truncated with L_T's term).
+        ``None`` (or any value >= T) is full BPTT.
 
     Returns
     -------
     grads : RNNParams
-        dL/dW_xh, dL/dW_hh, dL/db_h, dL/dW_hy, dL/db_y, same shapes as `params`.
+        dL/dW_xh, dL/dW_hh, dL/db_h, dL/dW_hy, dL/db_y, shaped as `params`.
     dh0 : ndarray, shape (B, H)
-        dL/dh_0: the gradient for a trainable initial state, for a finite-difference
-        check, or the `dh_T` of the previous chunk of a long sequence.
+        dL/dh_0: the gradient for a trainable initial state, for a
+        finite-difference check, or the `dh_T` of the previous chunk of a
+        long sequence.
     """
     check_params(params)
     if not isinstance(cache, ForwardCache):
-        raise ValueError(f"cache: expected rnnbook.ForwardCache, got {type(cache).__name__}")
+        got = type(cache).__name__
+        raise ValueError(f"cache: expected rnnbook.ForwardCache, got {got}")
     B, T = cache.blocks.shape[2], cache.blocks.shape[0] - 1
     H, O = params.hidden_size, params.output_size
-    D = 0 if cache.ids is not None else params.input_size  # ids are not in the blocks
+    # integer ids are looked up, not stored in the blocks
+    D = 0 if cache.ids is not None else params.input_size
     if cache.blocks.shape[1:] != (H + 1 + D, B) or cache.hidden_size != H:
         raise ValueError(
-            f"cache: expected the forward pass of these parameters (D, H = "
-            f"{params.input_size}, {H}), got one with blocks of shape {cache.blocks.shape}"
+            "cache: expected the forward pass of these parameters (D, H = "
+            f"{params.input_size}, {H}), got one with blocks of shape "
+            f"{cache.blocks.shape}"
         )
     validate.float_array("dy", dy, (B, T, O), dtype=params.dtype)
     if dh_T is not None:

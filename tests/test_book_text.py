@@ -21,11 +21,7 @@ LITERAL_ROLE = re.compile(r"\{(" + ROLES + r")\}(`|<code)")
 # Chapters whose included listings must fit the text column, and the listings that do not
 # yet because their files belong to other work in progress ((path, object): the reason).
 NARROW_CHAPTERS = ("hidden-state", "bptt", "vanishing-gradients")
-PENDING = {
-    ("rnnbook/rnn.py", "forward"): "rnn.py is being rewritten for speed",
-    ("rnnbook/rnn.py", "bptt"): "rnn.py is being rewritten for speed",
-    ("rnnbook/data.py", "recall_task"): "data.py belongs to the data work",
-}
+PENDING = {}
 WIDTH = 79
 
 
