@@ -23,9 +23,10 @@ def clip_grad_norm(grads: Params, max_norm: float) -> tuple[Params, float]:
     """Rescale the gradients so that their global norm is at most `max_norm`.
 
     .. math:: g \\leftarrow \\frac{\\text{max\\_norm}}{\\lVert g\\rVert} g
-              \\quad \\text{if } \\lVert g\\rVert > \\text{max\\_norm}     (eq-clip-norm)
+              \\quad \\text{if } \\lVert g\\rVert > \\text{max\\_norm}
 
-    The direction of the update is kept; only its length is capped.
+    The direction of the update is kept; only its length is capped
+    (eq-clip-norm).
 
     Parameters
     ----------
@@ -62,13 +63,14 @@ def clip_grad_norm_(grads: Params, max_norm: float) -> float:
 
 
 def clip_grad_value(grads: Params, limit: float) -> Params:
-    """Clip every gradient entry to [-limit, limit]. This can change the direction.
+    """Clip every gradient entry to [-limit, limit]; this can turn the update.
 
     .. math:: g_i \\leftarrow \\max(-\\text{limit}, \\min(\\text{limit}, g_i))
-              \\quad \\text{for every entry } i     (eq-clip-value)
+              \\quad \\text{for every entry } i
 
-    The global norm of the result is at most ``limit * sqrt(P)`` for P entries, so a
-    value limit bounds the step as a norm threshold ``limit * sqrt(P)`` would.
+    (eq-clip-value). The global norm of the result is at most
+    ``limit * sqrt(P)`` for P entries, so a value limit bounds the step as
+    a norm threshold ``limit * sqrt(P)`` would.
     """
     validate.positive("limit", limit)
     return grads.map(lambda g: np.clip(g, -limit, limit))

@@ -91,3 +91,12 @@ def test_an_optimizer_subclass_sees_every_clipped_update():
     seen = np.array(sgd.norms)
     raw = np.array(history.grad_norm)
     np.testing.assert_allclose(seen, np.minimum(raw, 0.01), rtol=1e-12)
+
+
+@pytest.mark.parametrize("function", [rb.clip_grad_norm, rb.clip_grad_value])
+def test_included_listings_fit_79_columns(function):
+    """The chapter literalincludes these two functions: readers see every line."""
+    import inspect
+
+    wide = [line for line in inspect.getsource(function).splitlines() if len(line) > 79]
+    assert not wide, wide
