@@ -18,10 +18,17 @@ HTML = ROOT / "_build" / "html" / "book"
 ROLES = r"eq|ref|numref|cite(?::[pt]|:ps)?|glue(?::text|:figure)?|prf:ref|doc|term|download"
 LITERAL_ROLE = re.compile(r"\{(" + ROLES + r")\}(`|<code)")
 
-# Chapters whose included listings must fit the text column, and the listings that do not
-# yet because their files belong to other work in progress ((path, object): the reason).
-NARROW_CHAPTERS = ("hidden-state", "bptt", "vanishing-gradients")
-PENDING = {}
+# Chapters whose included listings must fit the text column (every chapter that includes
+# a listing), and the chapters that do not yet because their files belong to other work
+# in progress (chapter: the reason).
+PENDING = {"initialization": "init.py is being revised"}
+NARROW_CHAPTERS = tuple(
+    sorted(
+        page.stem
+        for page in (ROOT / "book").glob("*.md")
+        if "{literalinclude}" in page.read_text(encoding="utf-8") and page.stem not in PENDING
+    )
+)
 WIDTH = 79
 
 
@@ -55,19 +62,38 @@ def included_objects(chapter: str) -> list[tuple[str, str]]:
 
 
 def object_lines(path: str, name: str) -> list[str]:
-    """The source lines that ``:pyobject: name`` shows (decorators included)."""
+    """The source lines that ``:pyobject: name`` shows (decorators included).
+
+    A dotted name such as ``Adam.step`` is a method ``step`` of the class ``Adam``.
+    """
     source = (ROOT / path).read_text(encoding="utf-8")
     lines = source.splitlines()
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+    body = ast.parse(source).body
+    *classes, last = name.split(".")
+    for part in classes:
+        found = [n for n in body if isinstance(n, ast.ClassDef) and n.name == part]
+        if not found:
+            raise AssertionError(f"{path} has no class {part} (in {name})")
+        body = found[0].body
+    for node in body:
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and node.name == last
+        ):
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             return lines[first - 1 : node.end_lineno]
-    raise AssertionError(f"{path} has no top-level {name}")
+    raise AssertionError(f"{path} has no {name}")
 
 
 def test_object_lines_finds_a_function():
     lines = object_lines("rnnbook/reference.py", "forward")
     assert lines[0].startswith("def forward(") and "return h, y" in lines[-1]
+
+
+def test_object_lines_finds_a_method():
+    lines = object_lines("rnnbook/optim.py", "Adam.step")
+    assert lines[0].lstrip().startswith("def step(")
+    assert all(line.startswith("    ") or not line for line in lines)
 
 
 @pytest.mark.parametrize("chapter", NARROW_CHAPTERS)
@@ -77,6 +103,5 @@ def test_included_listings_fit_the_text_column(chapter):
     wide = {
         (path, name): [len(line) for line in object_lines(path, name) if len(line) > WIDTH]
         for path, name in objects
-        if (path, name) not in PENDING
     }
     assert not {k: v for k, v in wide.items() if v}, f"lines wider than {WIDTH}: {wide}"
