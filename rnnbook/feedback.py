@@ -180,7 +180,8 @@ def bptt(
     cache : FeedbackCache
         What :func:`forward` returned.
     dy : ndarray, shape (B, T, D)
-        dL_t/dy_t, the loss's own gradient at each output (e.g. :func:`rnnbook.mse_loss`).
+        dL_t/dy_t, the loss's own gradient at each output (e.g.
+        :func:`rnnbook.mse_loss`).
 
     Returns
     -------
@@ -195,7 +196,8 @@ def bptt(
     dys = dy.transpose(1, 0, 2)  # time-major
     h, m = cache.hs[1:], cache.observed
     dz = np.empty((T, B, params.hidden_size), dtype=params.dtype)  # dL/da_t
-    dy_total = dys.copy()  # dL/dy_t, through the loss and then also the feedback path
+    # dL/dy_t, through the loss and then also the feedback path
+    dy_total = dys.copy()
     feedback = 1 - m  # how much step t reads y_{t-1}
     for t in reversed(range(T)):
         dh = _matmul(dy_total[t], params.W_hy)  # through y_t
@@ -203,7 +205,8 @@ def bptt(
             dh += dz[t + 1] @ params.W_hh  # through h_{t+1}
         np.multiply(dh, 1 - h[t] ** 2, out=dz[t])  # (eq-tanh-derivative)
         if t > 0:  # y_{t-1} was read at step t with weight 1 - m_t
-            dy_total[t - 1] += feedback[t] * (dz[t] @ params.W_xh)  # (eq-feedback-grad)
+            # (eq-feedback-grad)
+            dy_total[t - 1] += feedback[t] * (dz[t] @ params.W_xh)
     dz2, dy2 = dz.reshape(T * B, -1), dy_total.reshape(T * B, D)
     grads = FeedbackParams(
         W_xh=dz2.T @ cache.xs.reshape(T * B, D),  # sum_t dz_t x~_t^T

@@ -35,8 +35,13 @@ def check_inputs(x: object, D: int, dtype: np.dtype) -> np.ndarray:
     return validate.float_array("x", x, (None, None, D), dtype=dtype)
 
 
-def input_term(x: np.ndarray, W_xh: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """W_xh x_t for every (b, t): ``x @ W_xh.T``, or the looked-up columns for ids.
+def input_term(
+    x: np.ndarray,
+    W_xh: np.ndarray,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """W_xh x_t for every (b, t): ``x @ W_xh.T``, or the looked-up columns
+    for ids.
 
     Parameters
     ----------
@@ -51,7 +56,8 @@ def input_term(x: np.ndarray, W_xh: np.ndarray, out: np.ndarray | None = None) -
     """
     if is_ids(x):
         return np.take(W_xh.T, x, axis=0, out=out)  # (eq-one-hot-lookup)
-    if x.shape[-1] == 1:  # an outer product: broadcasting beats matmul's slow path
+    # an outer product: broadcasting beats matmul's slow path
+    if x.shape[-1] == 1:
         return np.multiply(x, W_xh[:, 0], out=out)
     return np.matmul(x, W_xh.T, out=out)
 
@@ -72,7 +78,8 @@ def input_gradient(dz: np.ndarray, x: np.ndarray, D: int) -> np.ndarray:
         ids = x[order]
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
         grad = np.zeros((D, dz.shape[1]), dtype=dz.dtype)
-        grad[ids[starts]] = np.add.reduceat(dz[order], starts, axis=0)  # one sum per id
+        # one sum per id
+        grad[ids[starts]] = np.add.reduceat(dz[order], starts, axis=0)
         return grad.T
     return dz.T @ x
 

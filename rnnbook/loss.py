@@ -64,19 +64,26 @@ def recall_loss(y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     return loss, dy
 
 
-def cross_entropy_loss(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+def cross_entropy_loss(
+    logits: np.ndarray,
+    targets: np.ndarray,
+) -> tuple[float, np.ndarray]:
     """Softmax cross-entropy of integer targets, in nats, and its gradient.
 
-    .. math:: p_{bt} = \\operatorname{softmax}(y_{bt}), \\qquad
-              L = -\\frac{1}{BT} \\sum_{b,t} \\log p_{bt}[y^*_{bt}]      (eq-cross-entropy)
+    The loss (eq-cross-entropy),
 
-    computed stably with log-sum-exp (the largest logit is subtracted first). The
-    gradient is the famous one line of min-char-rnn: dL/dy_bt = (p_bt - onehot(y*_bt)) / (BT).
+    .. math:: p_{bt} = \\operatorname{softmax}(y_{bt}), \\qquad
+              L = -\\frac{1}{BT} \\sum_{b,t} \\log p_{bt}[y^*_{bt}]
+
+    computed stably with log-sum-exp (the largest logit is subtracted first).
+    The gradient is the famous one line of min-char-rnn:
+    dL/dy_bt = (p_bt - onehot(y*_bt)) / (BT).
 
     Parameters
     ----------
     logits : ndarray, shape (B, T, V)
-        Unnormalised scores y_t over V classes (e.g. ``forward(...).y`` with O = V).
+        Unnormalised scores y_t over V classes (e.g. ``forward(...).y`` with
+        O = V).
     targets : ndarray, shape (B, T), integer
         The class index y*_t in [0, V) of every step.
 
@@ -99,12 +106,16 @@ def cross_entropy_loss(logits: np.ndarray, targets: np.ndarray) -> tuple[float, 
             )
         )
     if targets.shape != (B, T):
-        raise ValueError(f"targets: expected shape ({B}, {T}), got shape {targets.shape}")
-    if targets.size and (targets.min() < 0 or targets.max() >= V):
         raise ValueError(
-            f"targets: expected class indices in [0, {V}), got {targets.min()}..{targets.max()}"
+            f"targets: expected shape ({B}, {T}), got shape {targets.shape}",
         )
-    shifted = logits - logits.max(axis=2, keepdims=True)  # log-sum-exp: no overflow
+    if targets.size and (targets.min() < 0 or targets.max() >= V):
+        got = f"{targets.min()}..{targets.max()}"
+        raise ValueError(
+            f"targets: expected class indices in [0, {V}), got {got}",
+        )
+    # log-sum-exp: no overflow
+    shifted = logits - logits.max(axis=2, keepdims=True)
     exp = np.exp(shifted)
     total = exp.sum(axis=2, keepdims=True)
     b, t = np.indices((B, T))

@@ -42,7 +42,11 @@ class SGD:
             return
         if self.velocity is None:
             self.velocity = params.zeros_like()
-        for (_, p), (_, g), (_, v) in zip(params.items(), grads.items(), self.velocity.items()):
+        for (_, p), (_, g), (_, v) in zip(
+            params.items(),
+            grads.items(),
+            self.velocity.items(),
+        ):
             v *= self.momentum  # (eq-sgd-momentum)
             v += g
             p -= self.lr * v
@@ -72,7 +76,8 @@ class Adam:
 
     def step(self, params: Params, grads: Params) -> None:
         """Update `params` in place with one Adam step."""
-        g, m, v = self._vectors(grads)  # all fields at once, each as one vector
+        # all fields at once, each as one vector
+        g, m, v = self._vectors(grads)
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         m *= b1

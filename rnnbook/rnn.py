@@ -335,8 +335,12 @@ class Workspace:
         """:func:`forward` into this workspace's buffers (see the class)."""
         ids = inputs.is_ids(x)
         if ids and x.ndim != 2:
-            raise ValueError(f"x: expected integer ids of shape (B, T), got shape {x.shape}")
-        if not ids and (x.ndim != 3 or x.shape[2] != self.D or x.dtype != self.dtype):
+            got = f"got shape {x.shape}"
+            raise ValueError(
+                f"x: expected integer ids of shape (B, T), {got}",
+            )
+        wrong = x.ndim != 3 or x.shape[2] != self.D or x.dtype != self.dtype
+        if not ids and wrong:
             raise ValueError(
                 f"x: expected shape (B, T, {self.D}) and dtype {self.dtype}, "
                 f"got shape {x.shape} and dtype {x.dtype}"
@@ -344,7 +348,8 @@ class Workspace:
         B, T = x.shape[:2]
         buffers = self._forward_buffers.get((B, T, ids))
         if buffers is None:
-            buffers = self._forward_buffers[B, T, ids] = _ForwardBuffers(B, T, self, ids)
+            buffers = _ForwardBuffers(B, T, self, ids)
+            self._forward_buffers[B, T, ids] = buffers
         H, z = self.H, buffers.blocks
         if ids:  # W_xh x_{s+1}, looked up   (eq-one-hot-lookup)
             buffers.ids[...] = x
