@@ -138,15 +138,18 @@ def fit(
     max_loss: float | None = None,
     rng: np.random.Generator | None = None,
 ) -> History:
-    """Train `params` in place: forward, loss, BPTT, clipping, an optimizer step.
+    """Train `params` in place: forward, loss, BPTT, clipping, an optimizer
+    step.
 
     Parameters
     ----------
     params : Params
-        Any model's parameters (:class:`rnnbook.RNNParams`, ...); updated in place.
+        Any model's parameters (:class:`rnnbook.RNNParams`, ...); updated in
+        place.
     x : ndarray, shape (N, T, D), or a sampler
-        Training inputs; or a function ``sample(rng) -> (x, target)`` that draws a
-        fresh minibatch for every step (see :func:`rnnbook.recall_batches`).
+        Training inputs; or a function ``sample(rng) -> (x, target)`` that
+        draws a fresh minibatch for every step (see
+        :func:`rnnbook.recall_batches`).
     target : ndarray, optional
         Training targets, as `loss` expects them (shape (N, T, O) for the MSE);
         ``None`` with a sampler.
@@ -154,14 +157,16 @@ def fit(
         Its ``lr`` is the base rate that `schedule` multiplies.
     epochs : int
         Passes over the arrays. With a sampler: how many times to record the
-        training loss (and the validation loss), every ``steps // epochs`` steps
-        (default 1, at the end).
+        training loss (and the validation loss), every ``steps // epochs``
+        steps (default 1, at the end).
     steps : int
         With a sampler only: the number of updates.
     batch_size : int, optional
-        Sequences per step with arrays; ``None`` means the whole set (full-batch).
+        Sequences per step with arrays; ``None`` means the whole set
+        (full-batch).
     loss : callable
-        ``loss(y, target) -> (value, dL/dy)``; :func:`rnnbook.mse_loss` by default.
+        ``loss(y, target) -> (value, dL/dy)``; :func:`rnnbook.mse_loss` by
+        default.
     clip_norm : float, optional
         If given, clip the global gradient norm to this value (eq-clip-norm).
     schedule : Schedule, optional
@@ -169,15 +174,17 @@ def fit(
     validation : (x_val, target_val), optional
         Evaluated with `loss` after every epoch.
     select_best : bool
-        Keep the parameters of the epoch with the lowest validation loss (needs
-        `validation`): model selection on the validation split, never the test split.
+        Keep the parameters of the epoch with the lowest validation loss
+        (needs `validation`): model selection on the validation split, never
+        the test split.
     truncate : int, optional
         Truncated BPTT length, passed to the model's ``backward``.
     max_loss : float, optional
-        Also stop (raise :class:`DivergenceError`) when a minibatch loss exceeds this.
+        Also stop (raise :class:`DivergenceError`) when a minibatch loss
+        exceeds this.
     rng : numpy.random.Generator, optional
-        Shuffles the sequences every epoch (``None`` keeps their order); required
-        with a sampler, which draws from it.
+        Shuffles the sequences every epoch (``None`` keeps their order);
+        required with a sampler, which draws from it.
 
     Returns
     -------
@@ -186,9 +193,9 @@ def fit(
     Raises
     ------
     DivergenceError
-        As soon as the loss, the gradient norm or a parameter stops being finite (or
-        the loss exceeds `max_loss`), naming the epoch and step; its ``history``
-        holds what was recorded so far.
+        As soon as the loss, the gradient norm or a parameter stops being
+        finite (or the loss exceeds `max_loss`), naming the epoch and step;
+        its ``history`` holds what was recorded so far.
     """
     model = model_of(params)
     if clip_norm is not None:
@@ -198,43 +205,65 @@ def fit(
     if rng is not None:
         validate.generator("rng", rng)
     if select_best and validation is None:
-        raise ValueError("select_best: expected validation data to select on, got none")
+        raise ValueError(
+            "select_best: expected validation data to select on, got none",
+        )
     if schedule is not None and not isinstance(schedule, Schedule):
-        raise ValueError(f"schedule: expected an rnnbook Schedule, got {type(schedule).__name__}")
+        got = type(schedule).__name__
+        raise ValueError(f"schedule: expected an rnnbook Schedule, got {got}")
 
     if callable(x):
         if target is not None:
-            raise ValueError("target: expected None with a sampler (it draws the targets)")
+            wanted = "target: expected None with a sampler"
+            raise ValueError(f"{wanted} (it draws the targets)")
         if rng is None:
-            raise ValueError("rng: a sampler needs a numpy.random.Generator to draw from")
+            raise ValueError(
+                "rng: a sampler needs a numpy.random.Generator to draw from",
+            )
         steps = validate.size("steps", steps)
         epochs = 1 if epochs is None else validate.size("epochs", epochs)
         if epochs > steps:
-            raise ValueError(f"epochs: expected at most steps = {steps}, got {epochs}")
-        per_epoch = [steps // epochs + (e < steps % epochs) for e in range(epochs)]
+            raise ValueError(
+                f"epochs: expected at most steps = {steps}, got {epochs}",
+            )
+        quotient, remainder = steps // epochs, steps % epochs
+        per_epoch = [quotient + (e < remainder) for e in range(epochs)]
         sampler = x
 
         def epoch_batches(epoch: int):
-            return (_finite(*sampler(rng)) for _ in range(per_epoch[epoch - 1]))
+            n = per_epoch[epoch - 1]
+            return (_finite(*sampler(rng)) for _ in range(n))
 
     else:
         if steps is not None:
-            raise ValueError("steps: only with a sampler; with arrays, give epochs")
+            raise ValueError(
+                "steps: only with a sampler; with arrays, give epochs",
+            )
         epochs = validate.size("epochs", epochs)
         N = x.shape[0] if isinstance(x, np.ndarray) else 0
-        batch_size = N if batch_size is None else validate.size("batch_size", batch_size)
+        if batch_size is None:
+            batch_size = N
+        else:
+            batch_size = validate.size("batch_size", batch_size)
         _finite(x)  # the values of x, once
-        model.forward(params, x[:1])  # params, and the shape and dtype of x, once
+        # params, and the shape and dtype of x, once
+        model.forward(params, x[:1])
         if target is None:
-            raise ValueError("target: expected the training targets with array inputs")
+            raise ValueError(
+                "target: expected the training targets with array inputs",
+            )
         per_epoch = [-(-N // batch_size)] * epochs
 
         def epoch_batches(epoch: int):
             return _epochs_of_arrays(x, target, batch_size, rng)
 
-    # The fast path: a model that offers a workspace (buffers reused from step to step,
-    # see rnnbook.rnn.Workspace) is run through it, any other through its functions.
-    cell = model.make_workspace(params) if hasattr(model, "make_workspace") else model
+    # The fast path: a model that offers a workspace (buffers reused from step
+    # to step, see rnnbook.rnn.Workspace) is run through it, any other through
+    # its functions.
+    if hasattr(model, "make_workspace"):
+        cell = model.make_workspace(params)
+    else:
+        cell = model
     options = {} if truncate is None else {"truncate": truncate}
     total = sum(per_epoch)
     base_lr = optimizer.lr
@@ -242,13 +271,20 @@ def fit(
     best, best_val = None, np.inf
     start = time.perf_counter()
     step = 0
+
+    def diverged(what: str, number: float) -> DivergenceError:
+        return _diverged(epoch, step, what, number, lr, history, start)
+
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(1, epochs + 1):
                 losses = []
                 for xb, tb in epoch_batches(epoch):
                     step += 1
-                    lr = base_lr * (1.0 if schedule is None else schedule(step, total))
+                    if schedule is None:
+                        lr = base_lr * 1.0
+                    else:
+                        lr = base_lr * schedule(step, total)
                     cache = cell.forward(params, xb)
                     value, dy = loss(cache.y, tb)
                     grads = cell.backward(params, cache, dy, **options)
@@ -256,23 +292,26 @@ def fit(
                         norm = global_norm(grads)
                     else:
                         norm = clip_grad_norm_(grads, clip_norm)  # in place
-                    if not np.isfinite(value) or (max_loss is not None and value > max_loss):
-                        raise _diverged(epoch, step, "the loss", value, lr, history, start)
+                    too_big = max_loss is not None and value > max_loss
+                    if not np.isfinite(value) or too_big:
+                        raise diverged("the loss", value)
                     if not np.isfinite(norm):
-                        raise _diverged(epoch, step, "the gradient norm", norm, lr, history, start)
+                        raise diverged("the gradient norm", norm)
                     optimizer.lr = lr
                     optimizer.step(params, grads)
                     if not np.isfinite(global_norm(params)):
-                        raise _diverged(epoch, step, "a parameter", np.inf, lr, history, start)
+                        raise diverged("a parameter", np.inf)
                     losses.append(value)
                     history.step_loss.append(value)
                     history.grad_norm.append(norm)
-                    history.clipped.append(clip_norm is not None and norm > clip_norm)
+                    clipped = clip_norm is not None and norm > clip_norm
+                    history.clipped.append(clipped)
                     history.lr.append(lr)
                 history.train_loss.append(float(np.mean(losses)))
                 history.best_epoch = epoch
                 if validation is not None:
-                    history.val_loss.append(evaluate(params, *validation, loss=loss))
+                    val = evaluate(params, *validation, loss=loss)
+                    history.val_loss.append(val)
                     if select_best and history.val_loss[-1] < best_val:
                         best, best_val = params.copy(), history.val_loss[-1]
                         best_epoch = epoch
