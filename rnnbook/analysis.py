@@ -381,20 +381,22 @@ class PCA:
 
 
 def hidden_pca(h: np.ndarray, n_components: int = 2) -> PCA:
-    """Principal component analysis of hidden states, by the SVD of the centred states.
+    """Principal component analysis of hidden states, by the SVD of the
+    centred states.
 
     Parameters
     ----------
     h : ndarray, shape (..., H)
-        Hidden states, e.g. ``cache.h`` of shape (B, T, H) or one trajectory (T, H);
-        all leading axes are pooled into one cloud of points in R^H.
+        Hidden states, e.g. ``cache.h`` of shape (B, T, H) or one trajectory
+        (T, H); all leading axes are pooled into one cloud of points in R^H.
     n_components : int
         How many axes to keep, 1 <= n_components <= H.
 
     Returns
     -------
     PCA
-        Use ``pca.transform(h)`` for the coordinates, shape (..., n_components).
+        Use ``pca.transform(h)`` for the coordinates, shape
+        (..., n_components).
 
     Examples
     --------
@@ -408,17 +410,22 @@ def hidden_pca(h: np.ndarray, n_components: int = 2) -> PCA:
     """
     if not isinstance(h, np.ndarray) or h.ndim < 2:
         raise ValueError(
-            f"h: expected an array of hidden states of shape (..., H) with at least 2 axes, "
+            "h: expected an array of hidden states of shape (..., H) "
+            "with at least 2 axes, "
             f"got {h.shape if isinstance(h, np.ndarray) else type(h).__name__}"
         )
     h = validate.float_array("h", h, (None,) * h.ndim)
     H = h.shape[-1]
     n_components = validate.size("n_components", n_components)
     if n_components > H:
-        raise ValueError(f"n_components: expected at most H = {H}, got {n_components}")
+        raise ValueError(
+            f"n_components: expected at most H = {H}, got {n_components}",
+        )
     points = h.reshape(-1, H)
     if points.shape[0] < 2:
-        raise ValueError(f"h: expected at least 2 states to analyse, got {points.shape[0]}")
+        raise ValueError(
+            f"h: expected at least 2 states to analyse, got {points.shape[0]}",
+        )
     mean = points.mean(axis=0)
     _, s, Vt = np.linalg.svd(points - mean, full_matrices=False)
     variance = s**2 / (points.shape[0] - 1)
@@ -426,7 +433,10 @@ def hidden_pca(h: np.ndarray, n_components: int = 2) -> PCA:
     signs = np.sign(axes[np.arange(n_components), np.abs(axes).argmax(axis=1)])
     axes = axes * signs[:, None]
     total = variance.sum()
-    ratio = variance[:n_components] / total if total > 0 else np.zeros(n_components)
+    if total > 0:
+        ratio = variance[:n_components] / total
+    else:
+        ratio = np.zeros(n_components)
     return PCA(mean, axes, variance[:n_components], ratio)
 
 

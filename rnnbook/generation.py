@@ -36,23 +36,24 @@ def generate(
     h0 : ndarray, shape (B, H), optional
         Initial hidden state; zeros by default.
     noise : float
-        If positive, every fed-back prediction gets Gaussian noise of this standard
-        deviation before the network reads it (the forecasts returned are the
-        network's outputs, without the noise): fed-back values then look as noisy as
-        the observed inputs the network was trained on.
+        If positive, every fed-back prediction gets Gaussian noise of this
+        standard deviation before the network reads it (the forecasts returned
+        are the network's outputs, without the noise): fed-back values then
+        look as noisy as the observed inputs the network was trained on.
     rng : numpy.random.Generator, optional
         Draws that noise; required when `noise` > 0.
 
     Returns
     -------
     ndarray, shape (B, steps, D)
-        The forecasts of s_{T0}, ..., s_{T0+steps-1}. The first is the ordinary
-        next-step prediction after the prompt; every later one was computed from
-        forecasts only.
+        The forecasts of s_{T0}, ..., s_{T0+steps-1}. The first is the
+        ordinary next-step prediction after the prompt; every later one was
+        computed from forecasts only.
     """
     if params.output_size != params.input_size:
         raise ValueError(
-            f"params: expected output_size == input_size to feed outputs back, got "
+            "params: expected output_size == input_size to feed outputs "
+            "back, got "
             f"O={params.output_size}, D={params.input_size}"
         )
     steps = validate.size("steps", steps)
@@ -67,7 +68,8 @@ def generate(
     for k in range(1, steps):
         fed_back = out[:, k - 1 : k]
         if noise > 0:
-            fed_back = fed_back + rng.normal(0.0, noise, fed_back.shape).astype(params.dtype)
+            draw = rng.normal(0.0, noise, fed_back.shape)
+            fed_back = fed_back + draw.astype(params.dtype)
         cache = forward(params, fed_back, h)  # one step on the last forecast
         out[:, k] = cache.ys[-1]
         h = cache.hs[-1]
@@ -111,9 +113,10 @@ def generate_ar(coefs: np.ndarray, prompt: np.ndarray, steps: int) -> np.ndarray
 def dominant_frequency(series: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     """The frequency of the sine that fits each series best, from a grid.
 
-    For every f of the grid, fit s_k ~ a sin(2 pi f k) + b cos(2 pi f k) + c by least
-    squares; return the f whose fit leaves the smallest residual. Applied to a
-    free-running forecast, this is the frequency the model runs at on its own.
+    For every f of the grid, fit s_k ~ a sin(2 pi f k) + b cos(2 pi f k) + c
+    by least squares; return the f whose fit leaves the smallest residual.
+    Applied to a free-running forecast, this is the frequency the model runs
+    at on its own.
 
     Parameters
     ----------
@@ -131,20 +134,33 @@ def dominant_frequency(series: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     if series.ndim == 3 and series.shape[2] == 1:
         series = series[:, :, 0]
     series = validate.float_array("series", series, (None, None))
-    freqs = validate.float_array("freqs", np.asarray(freqs, dtype=float), (None,))
+    freqs = validate.float_array(
+        "freqs",
+        np.asarray(freqs, dtype=float),
+        (None,),
+    )
     K = series.shape[1]
     if K < 4:
-        raise ValueError(f"series: expected at least 4 values per series, got {K}")
+        raise ValueError(
+            f"series: expected at least 4 values per series, got {K}",
+        )
     if freqs.size == 0 or freqs.min() <= 0 or freqs.max() >= 0.5:
-        raise ValueError("freqs: expected a non-empty grid of frequencies in (0, 0.5)")
+        raise ValueError(
+            "freqs: expected a non-empty grid of frequencies in (0, 0.5)",
+        )
     k = np.arange(K)
     phase = 2 * np.pi * freqs[:, None] * k  # (F, K)
-    basis = np.stack([np.sin(phase), np.cos(phase), np.ones_like(phase)], axis=2)
-    q, _ = np.linalg.qr(basis)  # (F, K, 3): orthonormal bases of the three columns
+    basis = np.stack(
+        [np.sin(phase), np.cos(phase), np.ones_like(phase)],
+        axis=2,
+    )
+    # (F, K, 3): orthonormal bases of the three columns
+    q, _ = np.linalg.qr(basis)
     q = q.transpose(1, 0, 2).reshape(K, -1)  # (K, 3F): all fits in one product
     best = np.empty(series.shape[0], dtype=int)
     for first in range(0, series.shape[0], 1024):  # blocks bound the memory
         block = series[first : first + 1024] @ q  # (b, 3F)
-        explained = (block**2).reshape(len(block), -1, 3).sum(axis=2)  # energy fitted
+        # energy fitted
+        explained = (block**2).reshape(len(block), -1, 3).sum(axis=2)
         best[first : first + 1024] = np.argmax(explained, axis=1)
     return freqs[best]

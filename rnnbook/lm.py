@@ -75,24 +75,31 @@ def stream_loss(params: Params, streams: np.ndarray, window: int = 500) -> float
 
 
 def stream_gradient(
-    params: Params, x: np.ndarray, target: np.ndarray, window: int, *, exact: bool
+    params: Params,
+    x: np.ndarray,
+    target: np.ndarray,
+    window: int,
+    *,
+    exact: bool,
 ) -> Params:
-    """The gradient of the mean cross-entropy over a long batch, computed in windows.
+    """The gradient of the mean cross-entropy over a long batch, computed in
+    windows.
 
     Parameters
     ----------
     params : Params
-        A model whose module has ``bptt`` returning ``(grads, dh0, ...)`` (dh0, and dc0 for
-        the LSTM) and ``final_state``.
+        A model whose module has ``bptt`` returning ``(grads, dh0, ...)``
+        (dh0, and dc0 for the LSTM) and ``final_state``.
     x, target : ndarray, shape (B, T), integer
         Inputs and next characters of the whole batch.
     window : int
         K, the window length.
     exact : bool
-        ``True``: chain the windows, each window's dL/dh_0 passed to the window before it
-        as ``dh_T`` (and ``dc_T``): the full BPTT gradient (eq-tbptt-dropped, both terms).
-        ``False``: each window backpropagated alone, as stateful TBPTT does (the first
-        term only).
+        ``True``: chain the windows, each window's dL/dh_0 passed to the
+        window before it as ``dh_T`` (and ``dc_T``): the full BPTT gradient
+        (eq-tbptt-dropped, both terms).
+        ``False``: each window backpropagated alone, as stateful TBPTT does
+        (the first term only).
 
     Returns
     -------
@@ -109,7 +116,8 @@ def stream_gradient(
         part = target[:, start : start + K]
         _, dy = cross_entropy_loss(cache.y, part)
         caches.append(cache)
-        dys.append(dy * (part.size / target.size))  # the mean over all B T characters
+        # the mean over all B T characters
+        dys.append(dy * (part.size / target.size))
         state = _state_of(model, cache)
     total, carry = None, ()
     for cache, dy in zip(reversed(caches), reversed(dys)):
