@@ -295,29 +295,40 @@ def _backward_loop(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The backward recurrence of the GRU over all T steps.
 
-    `dh_out` (T, B, H) holds the immediate partials dL/dh_t and is overwritten with
-    the totals dL/dh_t. Returns the gradients of the recurrent-side pre-activations
-    ``W_hh h_{t-1} + b_hh``, gate-major (T, 3, B, H), that of the candidate's input side
-    (T, B, H; it differs from the recurrent side, which the reset gate scales), and dL/dh_0.
+    `dh_out` (T, B, H) holds the immediate partials dL/dh_t and is
+    overwritten with the totals dL/dh_t. Returns the gradients of the
+    recurrent-side pre-activations ``W_hh h_{t-1} + b_hh``, gate-major
+    (T, 3, B, H), that of the candidate's input side (T, B, H; it differs
+    from the recurrent side, which the reset gate scales), and dL/dh_0.
     """
     T, B, H = dh_out.shape
     dtype = dh_out.dtype
     Pn, Pz, Pr = _local_derivatives(cache)
     r, z = cache.gates[:, 0], cache.gates[:, 1]
-    de = np.empty((T, 3, B, H), dtype=dtype)  # recurrent side: r, z, r * candidate
+    # recurrent side: r, z, r * candidate
+    de = np.empty((T, 3, B, H), dtype=dtype)
     dn = np.empty((T, B, H), dtype=dtype)  # the candidate's pre-activation
-    dh_next = np.zeros((B, H), dtype=dtype)  # dL/dh_t through step t + 1 (none at t = T)
+    # dL/dh_t through step t + 1 (none at t = T)
+    dh_next = np.zeros((B, H), dtype=dtype)
     through_z = np.empty((B, H), dtype=dtype)
     for t in reversed(range(T)):
         dh = dh_out[t]
-        dh += dh_next  # total dL/dh_t                                      (eq-gru-dh)
-        np.multiply(dh, z[t], out=through_z)  # along z_t h_{t-1}           (eq-gru-direct)
-        np.multiply(dh, Pn[t], out=dn[t])  # candidate                      (eq-gru-dgates)
+        dh += dh_next  # total dL/dh_t                           (eq-gru-dh)
+        # along z_t h_{t-1}                                  (eq-gru-direct)
+        np.multiply(dh, z[t], out=through_z)
+        # candidate                                          (eq-gru-dgates)
+        np.multiply(dh, Pn[t], out=dn[t])
         np.multiply(dh, Pz[t], out=de[t, 1])  # update gate
         np.multiply(dn[t], Pr[t], out=de[t, 0])  # reset gate
-        np.multiply(dn[t], r[t], out=de[t, 2])  # the reset scales the recurrent side
-        # W_h^T de_t, to h_{t-1}: rows [de_r, de_z, de_n] of length 3H        (eq-gru-dh)
-        np.matmul(de[t].transpose(1, 0, 2).reshape(B, 3 * H), params.W_hh, out=dh_next)
+        # the reset scales the recurrent side
+        np.multiply(dn[t], r[t], out=de[t, 2])
+        # W_h^T de_t, to h_{t-1}: rows [de_r, de_z, de_n] of length 3H
+        # (eq-gru-dh)
+        np.matmul(
+            de[t].transpose(1, 0, 2).reshape(B, 3 * H),
+            params.W_hh,
+            out=dh_next,
+        )
         dh_next += through_z
     return de, dn, dh_next
 

@@ -256,42 +256,57 @@ def _initial_state(name: str, value: np.ndarray | None, out: np.ndarray) -> None
 
 
 def forward(
-    params: LSTMParams, x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None
+    params: LSTMParams,
+    x: np.ndarray,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
 ) -> LSTMCache:
-    """Run the LSTM over a batch of sequences (PyTorch's equations, see the module).
+    """Run the LSTM over a batch of sequences (PyTorch's equations, see the
+    module).
 
     Parameters
     ----------
     params : LSTMParams
         Weights of sizes D (input), H (hidden), O (output).
     x : ndarray, shape (B, T, D), or (B, T) integer ids in [0, D)
-        A batch of B input sequences of length T; same dtype as `params`. Integer
-        ids are one-hot inputs, read as a column lookup (:mod:`rnnbook.inputs`).
+        A batch of B input sequences of length T; same dtype as `params`.
+        Integer ids are one-hot inputs, read as a column lookup
+        (:mod:`rnnbook.inputs`).
     h0, c0 : ndarray, shape (B, H), optional
         Initial hidden and cell states; zeros by default.
 
     Returns
     -------
     LSTMCache
-        ``cache.h`` (B, T, H), ``cache.c`` (B, T, H) and ``cache.y`` (B, T, O), the gates
-        (``cache.f`` etc.), and what backward needs.
+        ``cache.h`` (B, T, H), ``cache.c`` (B, T, H) and ``cache.y``
+        (B, T, O), the gates (``cache.f`` etc.), and what backward needs.
     """
     check_params(params)
     D, H, dtype = params.input_size, params.hidden_size, params.dtype
     x = inputs.check_inputs(x, D, dtype)  # (B, T, D) floats or (B, T) ids
     B, T = x.shape[:2]
-    xs = np.ascontiguousarray(x.swapaxes(0, 1))  # time-major (T, B, D) or (T, B)
-    hs, cs = np.empty((T + 1, B, H), dtype=dtype), np.empty((T + 1, B, H), dtype=dtype)
+    # time-major (T, B, D) or (T, B)
+    xs = np.ascontiguousarray(x.swapaxes(0, 1))
+    hs = np.empty((T + 1, B, H), dtype=dtype)
+    cs = np.empty((T + 1, B, H), dtype=dtype)
     _initial_state("h0", h0, hs[0])
     _initial_state("c0", c0, cs[0])
 
-    # The rows of the sigmoid gates i, f, o are halved (exact in binary): their
-    # pre-activations arrive as a / 2, and sigma(a) = (1 + tanh(a / 2)) / 2 needs no exp.
-    half = np.array([0.5, 0.5, 1.0, 0.5], dtype=dtype)[:, None, None]  # per gate
-    W_x4 = np.ascontiguousarray((params.W_xh.reshape(4, H, D) * half).transpose(0, 2, 1))
-    W_h4 = np.ascontiguousarray((params.W_hh.reshape(4, H, H) * half).transpose(0, 2, 1))
+    # The rows of the sigmoid gates i, f, o are halved (exact in binary):
+    # their pre-activations arrive as a / 2, and
+    # sigma(a) = (1 + tanh(a / 2)) / 2 needs no exp.
+    # per gate
+    half = np.array([0.5, 0.5, 1.0, 0.5], dtype=dtype)[:, None, None]
+    W_x4 = np.ascontiguousarray(
+        (params.W_xh.reshape(4, H, D) * half).transpose(0, 2, 1),
+    )
+    W_h4 = np.ascontiguousarray(
+        (params.W_hh.reshape(4, H, H) * half).transpose(0, 2, 1),
+    )
     if inputs.is_ids(xs):  # looked-up columns of W_x, (eq-one-hot-lookup)
-        gates = np.ascontiguousarray(np.take(W_x4, xs, axis=1).transpose(1, 0, 2, 3))
+        gates = np.ascontiguousarray(
+            np.take(W_x4, xs, axis=1).transpose(1, 0, 2, 3),
+        )
     else:  # W_x x_t for every t and gate at once: (T, 4, B, H)
         gates = _matmul(xs[:, None], W_x4)
     gates += params.b_h.reshape(4, 1, H) * half  # ... + b
@@ -300,10 +315,11 @@ def forward(
     ig = np.empty((B, H), dtype=dtype)
     for t in range(T):
         a = gates[t]
-        np.matmul(hs[t], W_h4, out=recurrent)  # W_h h_{t-1}, one block per gate
+        # W_h h_{t-1}, one block per gate
+        np.matmul(hs[t], W_h4, out=recurrent)
         a += recurrent
         np.tanh(a, out=a)  # g_t, and tanh(a / 2) of the halved i, f, o
-        sigmoid_from_tanh(a[:2])  # i_t, f_t                          (eq-lstm-gates)
+        sigmoid_from_tanh(a[:2])  # i_t, f_t                (eq-lstm-gates)
         sigmoid_from_tanh(a[3])  # o_t
         i, f, g, o = a
         np.multiply(f, cs[t], out=cs[t + 1])  # f_t * c_{t-1}
@@ -316,13 +332,19 @@ def forward(
     return LSTMCache(xs=xs, hs=hs, cs=cs, gates=gates, tanh_c=tanh_c, ys=ys)
 
 
-def _local_derivatives(cache: LSTMCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The factors of the backward step that do not depend on the gradient, for all t at once.
+def _local_derivatives(
+    cache: LSTMCache,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The factors of the backward step that do not depend on the gradient,
+    for all t at once.
 
-    Returns P = o_t (1 - tanh^2 c_t), shape (T, B, H), which takes dL/dh_t to dL/dc_t;
-    Q = [g_t i_t (1 - i_t), c_{t-1} f_t (1 - f_t), i_t (1 - g_t^2)], shape (T, 3, B, H),
-    which takes dL/dc_t to the pre-activations of i, f and g; and
-    R = tanh(c_t) o_t (1 - o_t), shape (T, B, H), which takes dL/dh_t to that of o.
+    Returns P = o_t (1 - tanh^2 c_t), shape (T, B, H), which takes dL/dh_t
+    to dL/dc_t;
+    Q = [g_t i_t (1 - i_t), c_{t-1} f_t (1 - f_t), i_t (1 - g_t^2)],
+    shape (T, 3, B, H), which takes dL/dc_t to the pre-activations of i, f
+    and g; and
+    R = tanh(c_t) o_t (1 - o_t), shape (T, B, H), which takes dL/dh_t to
+    that of o.
     (eq-lstm-dgates with eq-lstm-dpre)
     """
     T, B, H = cache.tanh_c.shape
@@ -345,14 +367,18 @@ def _local_derivatives(cache: LSTMCache) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def _backward_loop(
-    params: LSTMParams, cache: LSTMCache, dh_out: np.ndarray, dc_T: np.ndarray | None
+    params: LSTMParams,
+    cache: LSTMCache,
+    dh_out: np.ndarray,
+    dc_T: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The backward recurrence of the LSTM over all T steps.
 
-    `dh_out` (T, B, H) holds the immediate partials dL/dh_t (through y_t, plus any
-    dL/dh_T from outside) and is overwritten with the totals dL/dh_t. Returns the
-    gradients of the four gate pre-activations, gate-major (T, 4, B, H), the totals
-    dL/dc_t (T, B, H), dL/dh_0 and dL/dc_0.
+    `dh_out` (T, B, H) holds the immediate partials dL/dh_t (through y_t,
+    plus any dL/dh_T from outside) and is overwritten with the totals
+    dL/dh_t. Returns the gradients of the four gate pre-activations,
+    gate-major (T, 4, B, H), the totals dL/dc_t (T, B, H), dL/dh_0 and
+    dL/dc_0.
     """
     T, B, H = dh_out.shape
     dtype = dh_out.dtype
@@ -360,19 +386,26 @@ def _backward_loop(
     f = cache.gates[:, 1]
     da = np.empty((T, 4, B, H), dtype=dtype)  # pre-activations of i, f, g, o
     dcs = np.empty((T, B, H), dtype=dtype)
-    dh_next = np.zeros((B, H), dtype=dtype)  # dL/dh_t through step t + 1 (none at t = T)
+    # dL/dh_t through step t + 1 (none at t = T)
+    dh_next = np.zeros((B, H), dtype=dtype)
     dc_next = np.zeros((B, H), dtype=dtype) if dc_T is None else dc_T.copy()
     for t in reversed(range(T)):
         dh = dh_out[t]
-        dh += dh_next  # total dL/dh_t                                   (eq-lstm-dh)
+        dh += dh_next  # total dL/dh_t                        (eq-lstm-dh)
         dc = dcs[t]
         np.multiply(dh, P[t], out=dc)
-        dc += dc_next  # total dL/dc_t                                   (eq-lstm-dc)
-        np.multiply(dc, Q[t], out=da[t, :3])  # i, f, g                   (eq-lstm-dpre)
+        dc += dc_next  # total dL/dc_t                        (eq-lstm-dc)
+        np.multiply(dc, Q[t], out=da[t, :3])  # i, f, g       (eq-lstm-dpre)
         np.multiply(dh, R[t], out=da[t, 3])  # o
-        np.multiply(dc, f[t], out=dc_next)  # dL/dc_{t-1} along the carousel (eq-lstm-carousel)
-        # W_h^T da_t, to h_{t-1}: rows [da_i, da_f, da_g, da_o] of length 4H   (eq-lstm-dh)
-        np.matmul(da[t].transpose(1, 0, 2).reshape(B, 4 * H), params.W_hh, out=dh_next)
+        # dL/dc_{t-1} along the carousel                 (eq-lstm-carousel)
+        np.multiply(dc, f[t], out=dc_next)
+        # W_h^T da_t, to h_{t-1}: rows [da_i, da_f, da_g, da_o] of length 4H
+        # (eq-lstm-dh)
+        np.matmul(
+            da[t].transpose(1, 0, 2).reshape(B, 4 * H),
+            params.W_hh,
+            out=dh_next,
+        )
     return da, dcs, dh_next, dc_next
 
 
