@@ -1,6 +1,6 @@
 """One measurement in a process of its own; run by benchmarks/run.py, prints JSON.
 
-    python benchmarks/worker.py step LIB float64|float32 REPEATS [B,T,H]
+    python benchmarks/worker.py step LIB float64|float32 REPEATS [B,T,H;B,T,H;...]
     python benchmarks/worker.py fitstep LIB REPEATS
     python benchmarks/worker.py seed LIB [EPOCHS]
     python benchmarks/worker.py peak numpy|torch float64|float32
@@ -34,7 +34,7 @@ from common import SIZES, problem
 
 import rnnbook as rb
 
-WARMUP = 3
+WARMUP = 2  # calls before timing: the first allocates the buffers
 
 
 def _time(step, repeats: int, clock=time.perf_counter) -> list[float]:
@@ -149,11 +149,11 @@ def _torch_with_threads():
 
 
 def step(lib: str, dtype: str, repeats: int, only: str | None = None) -> list[dict]:
-    """Step times at every size of SIZES (or only at `only`, "B,T,H")."""
+    """Step times at every size of SIZES (or only at `only`, "B,T,H;B,T,H;...")."""
     if lib == "torch":
         _torch_with_threads()
     rows = []
-    sizes = [tuple(int(n) for n in only.split(","))] if only else SIZES
+    sizes = [tuple(int(n) for n in size.split(",")) for size in only.split(";")] if only else SIZES
     for B, T, H in sizes:
         params, x, target = problem(B, T, H, dtype)
         rows.append({"B": B, "T": T, "H": H, **_times(STEPS[lib](params, x, target), repeats)})
@@ -163,7 +163,7 @@ def step(lib: str, dtype: str, repeats: int, only: str | None = None) -> list[di
 # ------------------------------------------------------------------------------------------
 # Whole training steps and runs: forward, loss, BPTT, clipping and the optimizer.
 
-FIT = {"T": 25, "B": 32, "hidden_sizes": (16, 32), "epochs": 10, "sequences": 320}
+FIT = {"T": 25, "B": 32, "hidden_sizes": (16, 32), "epochs": 5, "sequences": 320}
 
 
 def _torch_fit(params, x, target, *, optimizer: str, lr: float, epochs: int, batch_size: int,
@@ -191,7 +191,7 @@ def _torch_fit(params, x, target, *, optimizer: str, lr: float, epochs: int, bat
 
 
 def fitstep(lib: str, repeats: int) -> list[dict]:
-    """Seconds per training step (step + clip at 1 + Adam 0.01) at B = 32, T = 25.
+    """CPU seconds per training step (step + clip at 1 + Adam 0.01) at B = 32, T = 25.
 
     Each repeat is one call of fit for FIT["epochs"] epochs over FIT["sequences"] sequences;
     its time divided by the number of steps is one sample.
@@ -202,7 +202,7 @@ def fitstep(lib: str, repeats: int) -> list[dict]:
     steps = FIT["epochs"] * -(-FIT["sequences"] // FIT["B"])
     rows = []
     for H in FIT["hidden_sizes"]:
-        seconds = _time(_fit_run(lib, H, data), repeats)
+        seconds = _time(_fit_run(lib, H, data), repeats, time.process_time)
         rows.append({"H": H, "B": FIT["B"], "T": FIT["T"], "steps": steps,
                      "seconds": [s / steps for s in seconds]})  # fmt: skip
     return rows
@@ -222,17 +222,17 @@ def _fit_run(lib: str, H: int, data):
 
 # Like for like on the seed configuration: the same algorithm and the same number of updates.
 SEED_RUNS = {
-    "per-sequence SGD": dict(optimizer="sgd", lr=0.01, epochs=100, batch_size=1, clip_norm=None),
-    "Adam, minibatches of 32": dict(optimizer="adam", lr=0.01, epochs=100, batch_size=32,
+    "per-sequence SGD": dict(optimizer="sgd", lr=0.01, epochs=3, batch_size=1, clip_norm=None),
+    "Adam, minibatches of 32": dict(optimizer="adam", lr=0.01, epochs=3, batch_size=32,
                                     clip_norm=1.0),
 }  # fmt: skip
 SEED_HIDDEN = 32
 
 
 def seed(lib: str, epochs: int | None = None) -> list[dict]:
-    """Each SEED_RUNS recipe on the seed configuration's split (H = 32): time and test MSE.
+    """Each SEED_RUNS recipe on the seed configuration's split (H = 32): CPU time, test MSE.
 
-    `epochs` replaces the recipes' 100 epochs (for a quick smoke test of the benchmark).
+    `epochs` replaces the recipes' epochs (for a quick smoke test of the benchmark).
     """
     if lib == "torch":
         _torch_with_threads()
@@ -243,9 +243,10 @@ def seed(lib: str, epochs: int | None = None) -> list[dict]:
         recipe = {**recipe, "epochs": epochs or recipe["epochs"]}
         params = rb.init_params(1, SEED_HIDDEN, 1, rng=np.random.default_rng(0))
         order = np.random.default_rng(0)
-        start = time.perf_counter()
+        start = time.process_time()  # one thread: CPU time, not the waits for the core
         if lib == "torch":
             rnn, linear = _torch_fit(params, parts.train.x, parts.train.y, rng=order, **recipe)
+            seconds = time.process_time() - start  # the training, not the evaluation
             import torch
 
             with torch.no_grad():
@@ -255,8 +256,8 @@ def seed(lib: str, epochs: int | None = None) -> list[dict]:
             rb.fit(params, parts.train.x, parts.train.y, optimizer=make(recipe["lr"]),
                    epochs=recipe["epochs"], batch_size=recipe["batch_size"],
                    clip_norm=recipe["clip_norm"], rng=order)  # fmt: skip
+            seconds = time.process_time() - start
             y = rb.forward(params, parts.test.x).y
-        seconds = time.perf_counter() - start
         updates = recipe["epochs"] * -(-len(parts.train.x) // recipe["batch_size"])
         rows.append({"run": name, "H": SEED_HIDDEN, "epochs": recipe["epochs"],
                      "updates": updates, "seconds": seconds,
@@ -268,17 +269,22 @@ def seed(lib: str, epochs: int | None = None) -> list[dict]:
 # The machine's peak, and the gradient check.
 
 
-def peak(lib: str, dtype: str, n: int = 2000, repeats: int = 7) -> float:
-    """GFLOP/s of an n x n matrix product, the most a BLAS gets out of this machine."""
+def peak(lib: str, dtype: str, n: int = 1000, repeats: int = 7) -> float:
+    """GFLOP/s of an n x n matrix product, the most a BLAS gets out of this machine.
+
+    With one thread on CPU time, as the one-thread step times (two threads: wall clock).
+    """
+    one = int(os.environ.get("OMP_NUM_THREADS", "1")) == 1
+    clock = time.process_time if one else time.perf_counter
     a = np.random.default_rng(0).normal(size=(n, n)).astype(dtype)
     if lib == "torch":
         torch = _torch_with_threads()
         a = torch.from_numpy(a)
         out = torch.empty_like(a)
-        seconds = _time(lambda: torch.matmul(a, a, out=out), repeats)
+        seconds = _time(lambda: torch.matmul(a, a, out=out), repeats, clock)
     else:
         out = np.empty_like(a)
-        seconds = _time(lambda: np.matmul(a, a, out=out), repeats)
+        seconds = _time(lambda: np.matmul(a, a, out=out), repeats, clock)
     return 2 * n**3 / min(seconds) / 1e9
 
 
@@ -332,7 +338,7 @@ def _median_us(fn, repeats: int, clock=time.process_time) -> float:
     return float(np.median(_time(fn, repeats, clock))) * 1e6
 
 
-def ablations(repeats: int = 60) -> list[dict]:
+def ablations(repeats: int = 30) -> list[dict]:
     """Each speed choice of rnnbook.rnn against the plain alternative (float64, one thread).
 
     Every row times two ways of computing the same numbers on the same arrays, the plain one
@@ -418,7 +424,7 @@ def _ablate(B: int, H: int, repeats: int, T: int = 25) -> list[dict]:
     return rows
 
 
-def fit_ablations(repeats: int = 200) -> list[dict]:
+def fit_ablations(repeats: int = 100) -> list[dict]:
     """The pieces of a training step at B = 32 that are not the RNN: validation, clipping,
     Adam (float64, H = 32, one thread)."""
     from rnnbook.clip import clip_grad_norm_
@@ -484,7 +490,7 @@ def _page_faults(fn, repeats: int = 20) -> float:
 
 
 def _repeats(B: int, T: int, H: int) -> int:
-    return max(5, min(300, int(4e7 / (B * T * (H + 8) ** 2))))
+    return max(5, min(150, int(2e7 / (B * T * (H + 8) ** 2))))
 
 
 def profile() -> dict:
@@ -510,9 +516,9 @@ def _profile_size(B: int, T: int, H: int) -> dict:
     fb, bb = ws._forward_buffers[B, T], ws._backward_buffers[B, T]
     z, states, small = fb.blocks, list(fb.blocks[1:, :H]), bb.small
 
-    def backward_loop():
+    def backward_loop():  # as Workspace.bptt: small blocks hold 1 - h^2 where dz goes
         if small:
-            rb.rnn._tanh_derivative(z[1:, :H], out=bb.dtanh)
+            rb.rnn._tanh_derivative(z[1:, :H], out=bb.blocks[:T, :H])
         rb.rnn._backward_full(ws.W_back, bb, None if small else states, None)
 
     parts = {
@@ -529,7 +535,7 @@ def _profile_size(B: int, T: int, H: int) -> dict:
     times = {name: _median_us(fn, n) for name, fn in parts.items()}
     tiny = rnnbook_step(*problem(1, T, 1, "float64"))
     return {"B": B, "T": T, "H": H, "step_us": total, "parts_us": times,
-            "other_us": total - sum(times.values()), "fixed_us": _median_us(tiny, 300),
+            "other_us": total - sum(times.values()), "fixed_us": _median_us(tiny, 150),
             "public_us": _median_us(public, n), "faults_workspace": _page_faults(whole),
             "faults_public": _page_faults(public)}  # fmt: skip
 
@@ -547,7 +553,7 @@ def torchprofile(top: int = 6) -> dict:
         step_fn = torch_step(params, x, target)
         n = _repeats(B, T, H)
         total = _median_us(step_fn, n)
-        fixed = _median_us(torch_step(*problem(1, T, 1, "float64")), 300)
+        fixed = _median_us(torch_step(*problem(1, T, 1, "float64")), 150)
         with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(min(n, 20)):
                 step_fn()
@@ -561,12 +567,15 @@ def torchprofile(top: int = 6) -> dict:
     return {"rows": rows, "torch": torch.__version__}
 
 
+COMPILE_SIZES = [(500, 25, 64), (32, 25, 32)]  # each compiles anew: seconds of CPU
+
+
 def torchcompile(repeats: int = 20) -> dict:
     """torch.compile on the step's forward and loss (float64, one thread): the compile time,
     and eager and compiled step times in the same process, alternating, CPU time."""
     torch = _torch_with_threads()
     rows = []
-    for B, T, H in PROFILE_SIZES:
+    for B, T, H in COMPILE_SIZES:
         params, x, target = problem(B, T, H, "float64")
         rnn, linear = torch_modules(params, torch.float64)
         parameters = [*rnn.parameters(), *linear.parameters()]

@@ -235,7 +235,8 @@ def sine_prior(task: dict | None = None, n_freqs: int = 512) -> SinePrior:
     A_lo <= |(a, b)| <= A_hi), so :func:`bayes_predict` is the exact Bayes predictor
     of a slightly different task, and its error is an upper bound on the Bayes risk
     of this one; :func:`bayes_exact_predict` measures the difference (on the book's
-    task, 1.5% of the Bayes risk, almost all of it in the first five steps).
+    task, between one and two percent of the Bayes risk, almost all of it in the
+    first five steps).
 
     Parameters
     ----------

@@ -318,17 +318,21 @@ class Workspace:
         if buffers is None:
             buffers = self._forward_buffers[B, T] = _ForwardBuffers(B, T, self)
         H, z = self.H, buffers.blocks
-        z[:T, H + 1 :] = x.transpose(1, 2, 0)  # x_{s+1} into block s, one column per sequence
+        # x_{s+1} into block s, one column per sequence
+        z[:T, H + 1 :] = x.transpose(1, 2, 0)
         if h0 is None:
             z[0, :H] = 0.0
         else:
             z[0, :H] = h0.T
         W_a, W_out = self.W_a, self.W_out
-        W_a[:, :H], W_a[:, H], W_a[:, H + 1 :] = params.W_hh, params.b_h, params.W_xh
+        W_a[:, :H], W_a[:, H] = params.W_hh, params.b_h  # [W_hh | b_h | W_xh]
+        W_a[:, H + 1 :] = params.W_xh
         W_out[:, :H], W_out[:, H] = params.W_hy, params.b_y
         _forward_steps(buffers.product, W_a, buffers.steps, buffers.states)
-        y = np.matmul(W_out, z[1:, : H + 1], out=buffers.outputs)  # W_hy h_t + b_y (eq-output)
-        buffers.y[...] = y.transpose(2, 0, 1)  # batch-first and contiguous, for the loss
+        # W_hy h_t + b_y for all steps at once   (eq-output)
+        y = np.matmul(W_out, z[1:, : H + 1], out=buffers.outputs)
+        # batch-first and contiguous, for the loss
+        buffers.y[...] = y.transpose(2, 0, 1)
         return buffers.cache
 
     def bptt(
@@ -424,28 +428,37 @@ class _BackwardBuffers:
         )
 
 
-# A step's block of at most this many numbers (H B) fits in the L1 cache (32 KiB in
-# float64): then the cost of each NumPy call outweighs the memory traffic, otherwise the
-# traffic outweighs the calls. The appendix "Performance" measures both sides.
+# A step's block of at most this many numbers (H B) fits in the L1 cache
+# (32 KiB in float64): then the cost of each NumPy call outweighs the memory
+# traffic, otherwise the traffic outweighs the calls. The appendix
+# "Performance" measures both sides.
 SMALL_BLOCK = 4096
 
 
 def _product_for(block: int):
-    """The matrix product for blocks of `block` numbers: ``np.dot`` costs less per call,
-    ``np.matmul`` does not clear its output before writing it."""
+    """The matrix product for blocks of `block` numbers: ``np.dot`` costs
+    less per call, ``np.matmul`` does not clear its output before writing
+    it."""
     return np.dot if block <= SMALL_BLOCK else np.matmul
 
 
-def _forward_steps(product, W_a: np.ndarray, steps: list, states: list) -> None:
-    """The forward recurrence: h_{s+1} = tanh(W_a [h_s; 1; x_{s+1}]) for s = 0..T-1.
+def _forward_steps(
+    product,
+    W_a: np.ndarray,
+    steps: list,
+    states: list,
+) -> None:
+    """The forward recurrence: h_{s+1} = tanh(W_a [h_s; 1; x_{s+1}]).
 
-    `steps` are the blocks [h_s; 1; x_{s+1}] (H + 1 + D, B) and `states` their first H
-    rows, h_s (H, B); each new state is written into the next block. `product` is
-    ``np.dot`` or ``np.matmul`` (see ``_product_for``).
+    For s = 0..T-1. `steps` are the blocks [h_s; 1; x_{s+1}] (H + 1 + D, B)
+    and `states` their first H rows, h_s (H, B); each new state is written
+    into the next block. `product` is ``np.dot`` or ``np.matmul`` (see
+    ``_product_for``); `W_a` is [W_hh | b_h | W_xh], shape (H, H + 1 + D).
     """
     tanh = np.tanh
     for z_s, h_next in zip(steps, states[1:]):
-        product(W_a, z_s, h_next)  # W_hh h_s + b_h + W_xh x_{s+1}   (eq-preactivation)
+        # W_hh h_s + b_h + W_xh x_{s+1}   (eq-preactivation)
+        product(W_a, z_s, h_next)
         tanh(h_next, h_next)  # (eq-hidden-state)
 
 
@@ -463,26 +476,31 @@ def _backward_full(
 ) -> np.ndarray:
     """The backward recurrence over all T steps; returns dL/dh_0, shape (H, B).
 
-    Block s + 1 holds [dz_{s+2}; dy_{s+1}], so ``W_back @ block`` with
-    W_back = [W_hh^T | W_hy^T] is the total dL/dh_{s+1}: what flows back from step s + 2
-    plus the immediate partial through y_{s+1} (dz_{T+1} = 0). Times 1 - h_{s+1}^2 it is
-    dz_{s+1}, which goes into block s, ready for the next product. With `states`
-    (h_1..h_T, for large blocks) 1 - h^2 is formed step by step, while it is in cache;
-    without, block s holds 1 - h_{s+1}^2 already (formed for all steps at once) and the
-    multiplication overwrites it with dz_{s+1}.
+    Block s + 1 (shape (H + O, B)) holds [dz_{s+2}; dy_{s+1}], so
+    ``W_back @ block`` with W_back = [W_hh^T | W_hy^T] (H, H + O) is the
+    total dL/dh_{s+1}: what flows back from step s + 2 plus the immediate
+    partial through y_{s+1} (dz_{T+1} = 0). Times 1 - h_{s+1}^2 it is
+    dz_{s+1}, which goes into block s, ready for the next product. With
+    `states` (h_1..h_T, each (H, B), for large blocks) 1 - h^2 is formed step
+    by step, while it is in cache; without, block s holds 1 - h_{s+1}^2
+    already (formed for all steps at once) and the multiplication overwrites
+    it with dz_{s+1}. `dh_T` (H, B) joins dL/dh_T from a later chunk.
     """
-    steps, dz, dh, product = buffers.steps, buffers.dz, buffers.dh, buffers.product
-    multiply, T = np.multiply, len(dz) - 1
+    steps, dz, dh = buffers.steps, buffers.dz, buffers.dh
+    product, multiply, T = buffers.product, np.multiply, len(dz) - 1
     for s in range(T - 1, -1, -1):
-        product(W_back, steps[s + 1], dh)  # dL/dh_{s+1}   (eq-bptt-recurrence)
+        # dL/dh_{s+1}   (eq-bptt-recurrence)
+        product(W_back, steps[s + 1], dh)
         if s == T - 1 and dh_T is not None:
             dh += dh_T  # from a later chunk, through h_T
         if states is None:
             dtanh = dz[s]
         else:  # (eq-tanh-derivative)
             dtanh = _tanh_derivative(states[s], out=buffers.dtanh_step)
-        multiply(dh, dtanh, dz[s])  # dz_{s+1} = dL/da_{s+1}   (eq-tanh-derivative)
-    return product(W_back, steps[0])  # dL/dh_0 = W_hh^T dz_1, as dy_0 = 0   (eq-jacobian)
+        # dz_{s+1} = dL/da_{s+1}   (eq-tanh-derivative)
+        multiply(dh, dtanh, dz[s])
+    # dL/dh_0 = W_hh^T dz_1, as dy_0 = 0   (eq-jacobian)
+    return product(W_back, steps[0])
 
 
 def _backward_truncated(
@@ -519,13 +537,21 @@ def _backward_truncated(
     return dh0
 
 
-def _sum_of_products(g: np.ndarray, z: np.ndarray, buffers: _BackwardBuffers) -> None:
-    """All five gradients at once: the sum over s of [dz_{s+1}; dy_s] [h_s; 1; x_{s+1}]^T.
+def _sum_of_products(
+    g: np.ndarray,
+    z: np.ndarray,
+    buffers: _BackwardBuffers,
+) -> None:
+    """All five gradients at once into ``buffers.sums`` (H + O, H + 1 + D).
 
-    Its first H rows are [dW_hh | db_h | dW_xh] = sum_t dz_t [h_{t-1}; 1; x_t]^T, its last
-    O rows start with [dW_hy | db_y] = sum_t dy_t [h_t; 1]^T (eq-param-grads); the row
-    of ones turns the bias gradients into columns of the same product. Block T adds
-    nothing to the first (dz_{T+1} = 0), block 0 nothing to the second (dy_0 = 0).
+    The sum over s of [dz_{s+1}; dy_s] [h_s; 1; x_{s+1}]^T, with `g` the
+    blocks [dz_{s+1}; dy_s] (T + 1, H + O, B) and `z` the blocks
+    [h_s; 1; x_{s+1}] (T + 1, H + 1 + D, B). Its first H rows are
+    [dW_hh | db_h | dW_xh] = sum_t dz_t [h_{t-1}; 1; x_t]^T, its last O rows
+    start with [dW_hy | db_y] = sum_t dy_t [h_t; 1]^T (eq-param-grads); the
+    row of ones turns the bias gradients into columns of the same product.
+    Block T adds nothing to the first (dz_{T+1} = 0), block 0 nothing to the
+    second (dy_0 = 0). Long sequences are summed a chunk of steps at a time.
     """
     chunk, products, sums = buffers.chunk, buffers.products, buffers.sums
     zT = z.transpose(0, 2, 1)
@@ -535,8 +561,9 @@ def _sum_of_products(g: np.ndarray, z: np.ndarray, buffers: _BackwardBuffers) ->
         return
     sums[...] = 0.0
     for first in range(0, n, chunk):
+        last = first + chunk
         part = products[: min(chunk, n - first)]
-        np.matmul(g[first : first + chunk], zT[first : first + chunk], out=part)
+        np.matmul(g[first:last], zT[first:last], out=part)
         sums += part.sum(axis=0)
 
 

@@ -280,3 +280,31 @@ def test_fit_still_rejects_non_finite_inputs_anywhere():
         rb.fit(rb.init_params(1, 4, 1, rng=np.random.default_rng(0)), bad_sampler,
                optimizer=rb.SGD(0.1), loss=rb.recall_loss, steps=2,
                rng=np.random.default_rng(0))  # fmt: skip
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_batch_split_gives_the_numbers_of_the_whole_batch(rng, parts, with_state):
+    """The parts' outputs joined and their gradients summed equal the whole batch's."""
+    p, x, target, h0 = make_problem(rng, B=7, T=6, D=2, H=5, O=2)
+    h0, dh_T = (h0, rng.normal(size=h0.shape)) if with_state else (None, None)
+    cache, grads, dh0 = _public(p, x, target, h0, dh_T, None)
+    split = rb.train.BatchSplit(p, parts=parts)
+    for _ in range(2):  # the second call runs in the parts' reused buffers
+        joined = split.forward(p, x, h0)
+        np.testing.assert_allclose(joined.y, cache.y, rtol=1e-12, atol=1e-14)
+        _, dy = rb.mse_loss(joined.y, target)
+        split_grads, split_dh0 = split.bptt(p, joined, dy, dh_T)
+        for (name, a), (_, b) in zip(split_grads.items(), grads.items()):
+            assert _gap(a, b) < 1e-12, name
+        assert _gap(split_dh0, dh0) < 1e-12
+        assert split.backward(p, joined, dy, dh_T) is not None
+
+
+def test_batch_split_needs_a_model_with_a_workspace(monkeypatch):
+    p = rb.init_params(1, 3, 1, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="parts"):
+        rb.train.BatchSplit(p, parts=0)
+    monkeypatch.delattr(rb.rnn, "make_workspace")
+    with pytest.raises(ValueError, match="make_workspace"):
+        rb.train.BatchSplit(p)
