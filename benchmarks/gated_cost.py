@@ -6,8 +6,8 @@ A training step is what :func:`rnnbook.fit` does once: the forward pass over a m
 recall sequences, the loss of the last step, BPTT, global-norm clipping and one Adam update.
 Measured times differ from run to run and the book's pages must not (two clean builds are
 byte-identical), so the chapter times nothing while the book builds: it reads the times stored
-here and says whether they were measured with the rnnbook it is built with. Rerun this script
-after changing the package.
+here and says whether they were measured with the code it is built with (the digests of
+gated_recall.SOURCES, the code a training step runs). Rerun this script after changing it.
 
 CPU time of one process with one BLAS thread (as the book's kernels run), the best of ROUNDS
 interleaved rounds of STEPS steps each, for every cell at every hidden size H, with the
@@ -27,6 +27,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from common import provenance  # noqa: E402
+from gated_recall import code_digests  # noqa: E402
 
 import rnnbook as rb  # noqa: E402
 
@@ -77,7 +78,8 @@ def main() -> dict:
         "parameters": parameters,
         "steps_per_round": STEPS,
         "rounds": ROUNDS,
-        **provenance(Path(rb.__file__).parent),  # the step runs rnn, gru, lstm, loss, optim
+        "sources": code_digests(),  # the code a step runs (cells, fit, Adam, clipping, loss)
+        **provenance(Path(rb.__file__).parent),
     }
 
 

@@ -15,7 +15,7 @@ chapter of the book runs this code at build time.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import analysis, gru, lstm, notebook, plots, reference
+from . import analysis, feedback, gru, interactive, lstm, notebook, plots, reference
 from .analysis import (
     PCA,
     W_hh_gradient_double_sum,
@@ -76,7 +76,7 @@ from .experiment import (
     summarize,
     train_run,
 )
-from .generation import generate, generate_ar
+from .generation import dominant_frequency, generate, generate_ar
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .gru import GRUParams
 from .init import (
@@ -105,6 +105,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "feedback",
+    "dominant_frequency",
     "gru",
     "lstm",
     "GRUParams",
@@ -134,6 +136,7 @@ __all__ = [
     "recall_batches",
     "fresh_test",
     "analysis",
+    "interactive",
     "notebook",
     "plots",
     "reference",

@@ -183,7 +183,8 @@ def forward(params: WindowParams, x: np.ndarray, h0: None = None) -> WindowCache
         raise ValueError("h0: a windowed MLP has no hidden state to start from; expected None")
     x = validate.float_array("x", x, (None, None, params.input_size), dtype=params.dtype)
     z = window_features(x, params.window)  # (eq-window-features)
-    h = np.tanh(np.einsum("btkd,hkd->bth", z, params.W_zh) + params.b_h)  # (eq-window-hidden)
+    # the sum over lags and channels as one BLAS product (einsum would not use BLAS)
+    h = np.tanh(np.tensordot(z, params.W_zh, ([2, 3], [1, 2])) + params.b_h)  # (eq-window-hidden)
     y = h @ params.W_hy.T + params.b_y  # (eq-window-output)
     return WindowCache(z=z, h=h, y=y)
 
@@ -213,8 +214,8 @@ def backward(
     dy = validate.float_array("dy", dy, cache.y.shape, dtype=params.dtype)
     da = (dy @ params.W_hy) * (1.0 - cache.h**2)  # dL/d(W_zh z_t + b_h), through tanh
     return WindowParams(
-        W_zh=np.einsum("bth,btkd->hkd", da, cache.z),  # sum_t da_t z_t^T
+        W_zh=np.tensordot(da, cache.z, ([0, 1], [0, 1])),  # sum_t da_t z_t^T
         b_h=da.sum(axis=(0, 1)),
-        W_hy=np.einsum("bto,bth->oh", dy, cache.h),  # sum_t dy_t h_t^T
+        W_hy=np.tensordot(dy, cache.h, ([0, 1], [0, 1])),  # sum_t dy_t h_t^T
         b_y=dy.sum(axis=(0, 1)),
     )

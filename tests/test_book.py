@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import toc_pages
+from conftest import failure, toc_pages
 
 pytestmark = pytest.mark.slow
 
@@ -11,9 +11,12 @@ pytestmark = pytest.mark.slow
 def test_clean_strict_build_succeeds(built_book):
     src, result = built_book
     log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-5000:]
+    assert result.returncode == 0, failure(result)
     assert "build succeeded" in log
-    assert not re.search(r"WARNING: (?!.*Kernel is running over TCP)", log), log[-5000:]
+    # Not even the kernels warn: ipykernel's "Kernel is running over TCP without encryption"
+    # is answered by encrypting (book/_ext/rnnbook_encryption.py), not by filtering it out.
+    warnings = [line for line in log.splitlines() if "WARNING" in line]
+    assert not warnings, warnings[:20]
 
 
 def test_every_toc_page_is_built(built_book):

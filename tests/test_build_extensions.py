@@ -63,3 +63,85 @@ def test_stream_merging_leaves_the_kernels_outputs_alone():
     merged = rnnbook_streams.coalesce_copies(outputs)
     assert [o["text"] for o in merged] == ["first\nsecond\n"]
     assert [o["text"] for o in outputs] == ["first\n", "second\n"]  # not changed in place
+
+
+# --- the editions, the PDF, the kernels ------------------------------------------------------
+
+import rnnbook_encryption  # noqa: E402
+import rnnbook_figures  # noqa: E402
+import rnnbook_latex  # noqa: E402
+import rnnbook_meta  # noqa: E402
+
+
+def test_kernel_managers_provision_curve_keys():
+    """Kernels get CurveZMQ keys, so ipykernel has nothing to warn about."""
+    import zmq
+    from jupyter_client.manager import KernelManager
+
+    trait = KernelManager.class_traits()["transport_encryption"]
+    old = trait.default_value
+    try:
+        rnnbook_encryption.encrypt_kernel_transport(None, None)
+        assert KernelManager().transport_encryption == ("auto" if zmq.has("curve") else old)
+    finally:
+        trait.default_value = old
+
+
+def test_published_notebooks_keep_png_figures_only():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    figure = {"image/png": "iVBOR", "application/pdf": "JVBER", "text/plain": "<Figure>"}
+    glued = {"application/papermill.record/application/pdf": "JVBER", "text/plain": "x"}
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "plot()",
+                outputs=[
+                    new_output("display_data", data=figure),
+                    new_output("display_data", data=glued),
+                ],
+            )
+        ]
+    )
+    out = rnnbook_figures.without_print_figures(nb)
+    data = [o["data"] for o in out.cells[0].outputs]
+    assert data == [{"image/png": "iVBOR", "text/plain": "<Figure>"}, {"text/plain": "x"}]
+
+
+def test_kernel_profile_draws_png_and_pdf():
+    text = rnnbook_figures.KERNEL_CONFIG.read_text()
+    assert 'figure_formats = {"png", "pdf"}' in text and '"CreationDate": None' in text
+
+
+def test_edition_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv(rnnbook_meta.EDITION_VARIABLE, raising=False)
+    assert rnnbook_meta.edition_from_environment() == "full"
+    monkeypatch.setenv(rnnbook_meta.EDITION_VARIABLE, "Student")
+    assert rnnbook_meta.edition_from_environment() == "student"
+    monkeypatch.setenv(rnnbook_meta.EDITION_VARIABLE, "teacher")
+    try:
+        rnnbook_meta.edition_from_environment()
+    except ValueError as error:
+        assert "RNNBOOK_EDITION" in str(error) and "'teacher'" in str(error)
+    else:
+        raise AssertionError("an unknown edition must be refused")
+
+
+def test_pdf_title_page_gives_version_date_and_edition():
+    meta = rnnbook_meta.BookMeta(title="T", version="1.2.3", date="2026-01-31")
+    page = rnnbook_latex.title_page(meta)
+    assert r"\date{2026-01-31}" in page and r"\release{1.2.3}" in page
+    assert page.endswith(r"\sphinxmaketitle")
+    student = rnnbook_latex.title_page(
+        rnnbook_meta.BookMeta(title="T", version="1.2.3", date="2026-01-31", edition="student")
+    )
+    assert "student edition" in student
+    assert rnnbook_latex.tex("50% of a_b & {c}") == r"50\% of a\_b \& \{c\}"
+    config = SimpleNamespace(latex_documents=[("book/intro", "rnnbook.tex", "T", "A", "manual")])
+    assert rnnbook_meta.pdf_name(config) == "rnnbook.pdf"
+
+
+def test_edition_epoch_feeds_the_latex_step(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    assert rnnbook_meta.edition_epoch(tmp_path) == 1767225600
+    assert rnnbook_meta.edition_date(tmp_path) == "2026-01-01"

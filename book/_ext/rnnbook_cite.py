@@ -2,7 +2,8 @@
 
 - ``{rnnbook-how-to-cite}``: a directive for the "How to cite" page; it renders the book's
   reference and BibTeX, then one entry per numbered chapter, in book order.
-- At the end of every numbered chapter, a "Cite this chapter" box with the same entry.
+- At the end of every numbered chapter, a "Cite this chapter" box with the same entry, in the
+  HTML and in the PDF.
 - The built site gets a complete ``CITATION.cff`` (the repository's file plus version and
   ``date-released``).
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import rnnbook_meta
 import yaml
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
@@ -39,14 +41,15 @@ class HowToCite(SphinxDirective):
 def configure(app: Sphinx, config) -> None:
     m = rnnbook_meta.for_app(app)
     # Values that change the pages: a new version or date rewrites every page.
-    config.rnnbook_edition = f"{m.version} {m.date} {m.repository} {m.baseurl}"
+    config.rnnbook_edition = f"{m.version} {m.date} {m.repository} {m.baseurl} {m.edition}"
     if m.baseurl and not config.html_baseurl:
         config.html_baseurl = m.baseurl  # canonical links on every page
     # Every page says which edition it is, so a printout or a saved page can be cited.
     options = config.html_theme_options
     if isinstance(options, dict) and not options.get("extra_footer"):
+        edition = ", student edition" if m.edition == "student" else ""
         options["extra_footer"] = (
-            f"<p>{html.escape(m.title)}, version {html.escape(m.version)} of {m.date}.</p>"
+            f"<p>{html.escape(m.title)}, version {html.escape(m.version)} of {m.date}{edition}.</p>"
         )
 
 
@@ -137,14 +140,14 @@ def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             content += [para, bibtex_block(bib)]
         placeholder.replace_self(content)
 
+    if app.builder.format == "latex":
+        if docname == app.config.root_doc:
+            latex_boxes(app, doctree)
+        return
     number = rnnbook_meta.chapter_number(app.env, docname)
     if number is None or app.builder.format != "html":
         return
-    title, bib = chapter_entry(app, docname, number)
-    box = nodes.admonition(classes=[BOX_CLASS, "note"])
-    box += nodes.title(text="Cite this chapter")
-    box += nodes.paragraph("", "", *reference_text(m, (number, title)))
-    box += bibtex_block(bib)
+    box = cite_box(app, docname, number)
     label = app.env.domaindata["std"]["labels"].get("how-to-cite")
     if label:
         here = app.builder.get_target_uri(docname)
@@ -156,8 +159,40 @@ def resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             nodes.reference("", label[2] or "How to cite", refuri=uri, internal=True),
             nodes.Text("."),
         )
+    pdf = rnnbook_meta.pdf_name(app.config)
+    box += nodes.paragraph(
+        "",
+        "",
+        nodes.Text("The whole book as one PDF, to print or to cite by page: "),
+        nodes.reference(
+            "",
+            "",
+            nodes.literal(text=pdf),
+            refuri=relative_uri(app.builder.get_target_uri(docname), pdf),
+            internal=True,
+        ),
+        nodes.Text("."),
+    )
     top = next(iter(doctree.findall(nodes.section)), doctree)
     top += box
+
+
+def cite_box(app: Sphinx, docname: str, number: str) -> nodes.admonition:
+    title, bib = chapter_entry(app, docname, number)
+    box = nodes.admonition(classes=[BOX_CLASS, "note"])
+    box += nodes.title(text="Cite this chapter")
+    box += nodes.paragraph("", "", *reference_text(rnnbook_meta.for_app(app), (number, title)))
+    box += bibtex_block(bib)
+    return box
+
+
+def latex_boxes(app: Sphinx, tree: nodes.document) -> None:
+    """The LaTeX builder's single tree: the box at the end of every numbered chapter."""
+    for start in list(tree.findall(addnodes.start_of_file)):
+        number = rnnbook_meta.chapter_number(app.env, start["docname"])
+        top = next(iter(start.findall(nodes.section)), None)
+        if number is not None and top is not None:
+            top += cite_box(app, start["docname"], number)
 
 
 def write_citation_cff(app: Sphinx, exception: Exception | None) -> None:

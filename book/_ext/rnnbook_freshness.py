@@ -15,6 +15,10 @@ kernel imports (found the way Python finds it, so an editable install or a
 - the caches of other package versions (``rnnbook-*`` beside it) are deleted,
   so ``_build`` does not grow.
 
+The cache lives in the book's own ``_build/.jupyter_cache`` whatever the output folder, so a
+build into another folder (the student edition's ``--path-output _build/student``, see
+``rnnbook_editions``) reuses the notebooks any other build executed, under the same key.
+
 Files that chapters read at run time (say ``benchmarks/results.json``) go stale the same way;
 list them, relative to the book's root, in the config value ``rnnbook_freshness_files`` and
 they join the hash.
@@ -61,7 +65,7 @@ def namespace_cache(app: Sphinx, config: Config) -> None:
         path = Path(app.srcdir) / name
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-"))
     key = digest.hexdigest()[:16]
-    root = Path(config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
+    root = Path(config.nb_execution_cache_path or Path(app.srcdir) / "_build" / ".jupyter_cache")
     cache = root.resolve() / f"{PREFIX}{key}"
     config.nb_execution_cache_path = str(cache)
     logger.info(f"rnnbook_freshness: {PACKAGE} source {key} ({directory}); cache {cache}")

@@ -12,7 +12,9 @@ chapter up to date. Every value has exactly one source, so nothing is typed twic
 - repository: ``[project.urls] Repository`` in ``pyproject.toml``, else, inside GitHub Actions,
   ``$GITHUB_SERVER_URL/$GITHUB_REPOSITORY``. With neither, launch links and URLs are left out;
 - public URL of the HTML: ``html.baseurl`` in ``_config.yml``, else the GitHub Pages address of
-  the repository.
+  the repository;
+- edition: ``full`` (the default) or ``student`` (without solutions), from the environment
+  variable ``RNNBOOK_EDITION`` or the config value ``rnnbook_edition_name`` (``rnnbook_editions``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
+
+#: The environment variable that chooses the edition, and the editions it may name.
+EDITION_VARIABLE = "RNNBOOK_EDITION"
+EDITIONS = ("full", "student")
 
 #: Sources whose newest modification time dates the edition when there is no git history.
 SOURCE_GLOBS = ("*.yml", "*.toml", "*.bib", "*.cff", "book/**/*.md", "rnnbook/*.py")
@@ -39,6 +45,7 @@ class BookMeta:
     repository: str = ""  # e.g. https://github.com/org/repo, or ""
     branch: str = "main"
     baseurl: str = ""  # public URL of the HTML root, ending in "/", or ""
+    edition: str = "full"  # one of EDITIONS
 
     @property
     def year(self) -> str:
@@ -57,15 +64,31 @@ class BookMeta:
         return f"{self.baseurl}{docname}.html" if self.baseurl else ""
 
 
-def edition_date(root: Path) -> str:
-    """The edition date as YYYY-MM-DD (UTC), from a deterministic source (see module doc)."""
+def edition_epoch(root: Path) -> int:
+    """The edition's time in seconds since 1970 (UTC), from a deterministic source (module doc).
+
+    The LaTeX step gets it as ``SOURCE_DATE_EPOCH``, so the PDF carries the edition's date.
+    """
     stamp = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not stamp:
         stamp = _git_commit_time(root)
     if not stamp:
         mtimes = [p.stat().st_mtime for g in SOURCE_GLOBS for p in root.glob(g) if p.is_file()]
         stamp = str(int(max(mtimes))) if mtimes else "0"
-    return datetime.fromtimestamp(int(float(stamp)), tz=UTC).date().isoformat()
+    return int(float(stamp))
+
+
+def edition_date(root: Path) -> str:
+    """The edition date as YYYY-MM-DD (UTC), from a deterministic source (see module doc)."""
+    return datetime.fromtimestamp(edition_epoch(root), tz=UTC).date().isoformat()
+
+
+def edition_from_environment() -> str:
+    """``full`` or ``student``, from ``RNNBOOK_EDITION`` (``full`` when unset)."""
+    value = os.environ.get(EDITION_VARIABLE, "").strip().lower() or "full"
+    if value not in EDITIONS:
+        raise ValueError(f"{EDITION_VARIABLE} must be one of {', '.join(EDITIONS)}; got {value!r}")
+    return value
 
 
 def _git_commit_time(root: Path) -> str:
@@ -112,7 +135,7 @@ def pages_url(repository: str) -> str:
     return f"https://{org.lower()}.github.io/{repo}/"
 
 
-def load(root: Path, baseurl: str = "") -> BookMeta:
+def load(root: Path, baseurl: str = "", edition: str = "full") -> BookMeta:
     """Read the book's metadata from the files in `root` (the repository root)."""
     cff = yaml.safe_load((root / "CITATION.cff").read_text(encoding="utf-8"))
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -127,14 +150,27 @@ def load(root: Path, baseurl: str = "") -> BookMeta:
         date=edition_date(root),
         repository=repository,
         baseurl=baseurl,
+        edition=edition,
     )
 
 
 def for_app(app) -> BookMeta:
     """The book's metadata for a Sphinx application, read once and cached on `app`."""
     if not hasattr(app, "_rnnbook_meta"):
-        app._rnnbook_meta = load(Path(app.srcdir), app.config.html_baseurl or "")
+        edition = getattr(app.config, "rnnbook_edition_name", "full")
+        app._rnnbook_meta = load(Path(app.srcdir), app.config.html_baseurl or "", edition)
     return app._rnnbook_meta
+
+
+def is_student(app) -> bool:
+    """Whether `app` builds the student edition (no solutions)."""
+    return getattr(app.config, "rnnbook_edition_name", "full") == "student"
+
+
+def pdf_name(config) -> str:
+    """The file name of the book's PDF (``latex.latex_documents.targetname``, as .pdf)."""
+    documents = getattr(config, "latex_documents", None) or [("", "book.tex")]
+    return Path(documents[0][1]).with_suffix(".pdf").name
 
 
 def author_names(meta: BookMeta) -> list[str]:
@@ -172,6 +208,29 @@ def chapters(env) -> list[tuple[str, str]]:
 def chapter_number(env, docname: str) -> str | None:
     """The number of `docname` if it is a numbered chapter, else None."""
     return {d: n for n, d in chapters(env)}.get(docname)
+
+
+def by_document(tree, condition) -> list[tuple[str | None, object]]:
+    """(docname, node) for the nodes of the LaTeX builder's single tree matching `condition`.
+
+    The tree holds each page under a ``start_of_file`` node naming it. Found from the top down:
+    sphinx-jupyterbook-latex moves nodes without updating their parents, so a node's parent
+    chain may not lead to its page.
+    """
+    from sphinx import addnodes
+
+    found = []
+
+    def visit(node, docname):
+        if isinstance(node, addnodes.start_of_file):
+            docname = node["docname"]
+        if condition(node):
+            found.append((docname, node))
+        for child in node.children:
+            visit(child, docname)
+
+    visit(tree, None)
+    return found
 
 
 def reread_with_any_change(app, placeholder: type, key: str) -> None:

@@ -7,11 +7,16 @@ sphinx-book-theme's download menu looks for it, next to the ``.md`` source), wit
 - a first Markdown cell that says where the notebook comes from and what it needs;
 - when the repository is known (see ``rnnbook_meta``), a cell that installs ``rnnbook`` from it
   if it is missing (on Colab or Binder);
-- deterministic cell ids, so two builds publish byte-identical notebooks.
+- deterministic cell ids, so two builds publish byte-identical notebooks;
+- figures as PNG only: the kernels also draw each figure as a PDF for the book's LaTeX build
+  (``rnnbook_figures``), which a reader's notebook does not need;
+- in the student edition, no solution (``rnnbook_editions.without_solutions``).
 
 Each numbered chapter ends with a "Run this chapter" box: plain links to both downloads and,
 when the repository is on GitHub, to Binder (the ``.md`` with jupytext) and Colab (the executed
 notebook on the published ``gh-pages`` branch). The same launch links go into the page's header.
+The header's download menu offers the book's PDF (published next to the HTML) where the theme
+would print the web page.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import html
 from pathlib import Path
 
 import nbformat
+import rnnbook_editions
+import rnnbook_figures
 import rnnbook_meta
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -62,6 +69,8 @@ def header_cells(m: rnnbook_meta.BookMeta, number: str | None, title: str, docna
     )
     if url:
         text += f" The chapter, and how to cite it: <{url}>."
+    if m.edition == "student":
+        text += " Student edition: the exercises are here, their solutions are not."
     cells = [nbformat.v4.new_markdown_cell(text)]
     if m.repository:
         cells.append(
@@ -75,8 +84,10 @@ def header_cells(m: rnnbook_meta.BookMeta, number: str | None, title: str, docna
     return cells
 
 
-def publish_notebook(src: Path, dest: Path, cells: list) -> None:
-    nb = nbformat.read(src, as_version=4)
+def publish_notebook(src: Path, dest: Path, cells: list, student: bool = False) -> None:
+    nb = rnnbook_figures.without_print_figures(nbformat.read(src, as_version=4))
+    if student:
+        nb = rnnbook_editions.without_solutions(nb)
     nb.cells[:0] = cells
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"
@@ -98,7 +109,9 @@ def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, d
         return
     number, title = chapter_info(app, pagename)
     dest = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    publish_notebook(src, dest, header_cells(rnnbook_meta.for_app(app), number, title, pagename))
+    meta = rnnbook_meta.for_app(app)
+    cells = header_cells(meta, number, title, pagename)
+    publish_notebook(src, dest, cells, student=meta.edition == "student")
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
@@ -127,6 +140,24 @@ def header_launch_buttons(app, pagename, templatename, context, doctree) -> None
             ],
         }
     )
+
+
+def header_pdf_button(app, pagename, templatename, context, doctree) -> None:
+    """The download menu offers the book's PDF instead of printing the web page."""
+    pdf = rnnbook_meta.pdf_name(app.config)
+    for group in context.get("header_buttons", []):
+        if group.get("label") != "download-buttons":
+            continue
+        for i, button in enumerate(group.get("buttons", [])):
+            if button.get("label") == "download-pdf-button":
+                group["buttons"][i] = {
+                    "type": "link",
+                    "text": pdf,
+                    "tooltip": "Download the book as a PDF",
+                    "icon": "fas fa-file-pdf",
+                    "url": relative_uri(app.builder.get_target_uri(pagename), pdf),
+                    "label": "download-book-pdf-button",
+                }
 
 
 def run_box(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -182,5 +213,6 @@ def run_box(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", page_context, priority=500)
     app.connect("html-page-context", header_launch_buttons, priority=502)
+    app.connect("html-page-context", header_pdf_button, priority=503)
     app.connect("doctree-resolved", run_box, priority=505)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
