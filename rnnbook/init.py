@@ -34,13 +34,24 @@ from .rnn import RNNParams
 SCHEMES = ("xavier", "xavier_normal", "orthogonal", "normal", "identity", "pytorch")
 
 
-def xavier_uniform(fan_out: int, fan_in: int, rng: np.random.Generator) -> np.ndarray:
-    """A (fan_out, fan_in) matrix from U[-a, a] with a = sqrt(6 / (fan_in + fan_out))."""
+def xavier_uniform(
+    fan_out: int,
+    fan_in: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """A (fan_out, fan_in) matrix from U[-a, a].
+
+    a = sqrt(6 / (fan_in + fan_out)).
+    """
     a = np.sqrt(6.0 / (fan_in + fan_out))  # variance a^2/3 = (eq-xavier)
     return rng.uniform(-a, a, size=(fan_out, fan_in))
 
 
-def xavier_normal(fan_out: int, fan_in: int, rng: np.random.Generator) -> np.ndarray:
+def xavier_normal(
+    fan_out: int,
+    fan_in: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """A (fan_out, fan_in) matrix from N(0, 2 / (fan_in + fan_out))."""
     std = np.sqrt(2.0 / (fan_in + fan_out))  # (eq-xavier)
     return rng.normal(0.0, std, size=(fan_out, fan_in))
@@ -62,15 +73,19 @@ def scaled_normal(fan_out: int, fan_in: int, std: float, rng: np.random.Generato
 
 
 def pytorch_default(
-    input_size: int, hidden_size: int, output_size: int, rng: np.random.Generator
+    input_size: int,
+    hidden_size: int,
+    output_size: int,
+    rng: np.random.Generator,
 ) -> RNNParams:
-    """PyTorch's default initialization of ``nn.RNN`` followed by ``nn.Linear``.
+    """PyTorch's default init of ``nn.RNN`` followed by ``nn.Linear``.
 
-    ``nn.RNN`` draws every weight and bias from U[-k, k] with k = 1/sqrt(H), in
-    the order weight_ih, weight_hh, bias_ih, bias_hh; its two biases add up to
-    b_h. ``nn.Linear(H, O)`` draws its weight and bias from U[-1/sqrt(H), 1/sqrt(H)]
-    as well (``kaiming_uniform_`` with ``a = sqrt(5)``). So Var(W_hh) = 1/(3H): a
-    gain of 1/sqrt(3) compared with Xavier's 1/H.
+    ``nn.RNN`` draws every weight and bias from U[-k, k] with k = 1/sqrt(H),
+    in the order weight_ih, weight_hh, bias_ih, bias_hh; its two biases add
+    up to b_h. ``nn.Linear(H, O)`` draws its weight and bias from
+    U[-1/sqrt(H), 1/sqrt(H)] as well (``kaiming_uniform_`` with
+    ``a = sqrt(5)``). So Var(W_hh) = 1/(3H): a gain of 1/sqrt(3) compared
+    with Xavier's 1/H.
 
     Returns
     -------
@@ -81,7 +96,8 @@ def pytorch_default(
     k = 1.0 / np.sqrt(H)
     W_xh = rng.uniform(-k, k, size=(H, D))
     W_hh = rng.uniform(-k, k, size=(H, H))
-    b_h = rng.uniform(-k, k, size=H) + rng.uniform(-k, k, size=H)  # b_ih + b_hh
+    b_ih, b_hh = rng.uniform(-k, k, size=H), rng.uniform(-k, k, size=H)
+    b_h = b_ih + b_hh
     W_hy = rng.uniform(-k, k, size=(O, H))
     b_y = rng.uniform(-k, k, size=O)
     return RNNParams(W_xh=W_xh, W_hh=W_hh, b_h=b_h, W_hy=W_hy, b_y=b_y)
@@ -112,19 +128,23 @@ def _gaussian_mean(f, q: float) -> float:
     return float(w @ f(np.sqrt(q) * z))
 
 
-def mean_field(gain: float, input_variance: float = 0.0) -> tuple[float, float]:
-    """The mean-field fixed point of a wide random tanh RNN and its gradient factor chi.
+def mean_field(
+    gain: float,
+    input_variance: float = 0.0,
+) -> tuple[float, float]:
+    """Mean-field fixed point of a wide random tanh RNN, and its factor chi.
 
     With W_hh of second moments gain^2 / H per entry (Xavier: gain 1; an
     orthogonal matrix times `gain` has the same) and an input term W_xh x_t of
     variance `input_variance` per unit, the pre-activations u = W_hh h + W_xh x
     of a wide network are Gaussian with the variance q* that solves
 
-        q = gain^2 E[tanh(sqrt(q) z)^2] + input_variance,  z ~ N(0, 1)   (eq-mf-variance)
+        q = gain^2 E[tanh(sqrt(q) z)^2] + input_variance   (eq-mf-variance)
 
-    and one step of BPTT multiplies the squared norm of a gradient by, on average,
+    with z ~ N(0, 1), and one step of BPTT multiplies the squared norm of a
+    gradient by, on average,
 
-        chi = gain^2 E[tanh'(sqrt(q*) z)^2]                              (eq-mf-chi)
+        chi = gain^2 E[tanh'(sqrt(q*) z)^2]                (eq-mf-chi)
 
     chi < 1 is the ordered phase (gradients vanish), chi > 1 the chaotic one
     (they explode); chi = 1 is the edge of chaos (Sompolinsky, Crisanti &
@@ -140,12 +160,14 @@ def mean_field(gain: float, input_variance: float = 0.0) -> tuple[float, float]:
     Returns
     -------
     (q, chi) : tuple of float
-        The fixed point q* of (eq-mf-variance) (the stable one) and chi of (eq-mf-chi).
+        The fixed point q* of (eq-mf-variance) (the stable one) and chi
+        of (eq-mf-chi).
     """
     g2 = validate.positive("gain", gain) ** 2
     c = validate.positive("input_variance", input_variance, allow_zero=True)
 
-    def excess(q: float) -> float:  # right-hand side of (eq-mf-variance) minus q
+    def excess(q: float) -> float:
+        """Right-hand side of (eq-mf-variance) minus q."""
         return g2 * _gaussian_mean(lambda u: np.tanh(u) ** 2, q) + c - q
 
     if c == 0 and g2 <= 1:
@@ -156,7 +178,11 @@ def mean_field(gain: float, input_variance: float = 0.0) -> tuple[float, float]:
             mid = 0.5 * (lo + hi)
             lo, hi = (mid, hi) if excess(mid) > 0 else (lo, mid)
         q = 0.5 * (lo + hi)
-    chi = g2 * _gaussian_mean(lambda u: (1 - np.tanh(u) ** 2) ** 2, q)  # (eq-mf-chi)
+
+    def tanh_prime_squared(u: np.ndarray) -> np.ndarray:
+        return (1 - np.tanh(u) ** 2) ** 2
+
+    chi = g2 * _gaussian_mean(tanh_prime_squared, q)  # (eq-mf-chi)
     return q, chi
 
 

@@ -106,3 +106,22 @@ def test_critical_gain():
 def test_mean_field_validates(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_initialization_listings_fit_79_columns():
+    """The package code that book/initialization.md includes fits the text column."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "book" / "initialization.md").read_text(encoding="utf-8")
+    objects = re.findall(r"```\{literalinclude\} \.\./(\S+)\n:pyobject: (\S+)", text)
+    assert len(objects) >= 4, objects
+    wide = {}
+    for path, name in objects:
+        source = (root / path).read_text(encoding="utf-8")
+        (node,) = [n for n in ast.parse(source).body if getattr(n, "name", None) == name]
+        lines = source.splitlines()[node.lineno - 1 : node.end_lineno]
+        wide[path, name] = [len(line) for line in lines if len(line) > 79]
+    assert not any(wide.values()), wide
