@@ -21,7 +21,7 @@ LITERAL_ROLE = re.compile(r"\{(" + ROLES + r")\}(`|<code)")
 # Chapters whose included listings must fit the text column (every chapter that includes
 # a listing), and the chapters that do not yet because their files belong to other work
 # in progress (chapter: the reason).
-PENDING = {"initialization": "init.py is being revised"}
+PENDING: dict[str, str] = {}
 NARROW_CHAPTERS = tuple(
     sorted(
         page.stem
