@@ -706,19 +706,26 @@ class InteractiveFigure:
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         """What a notebook cell shows: the HTML, and the static figure as a PNG.
 
-        The figure is drawn once, at ``figsize`` and 100 dpi (no tight bounding box), so the
-        PNG's pixels and the page's SVG share one coordinate system: the script draws the
+        The page's figure is drawn once, at ``figsize`` and 100 dpi (no tight bounding box), so
+        the PNG's pixels and the page's SVG share one coordinate system: the script draws the
         axes in the boxes of that drawing. myst-nb gives the HTML to the HTML pages and the PNG
-        to the PDF edition; the notebooks keep both.
+        (and the vector PDF) to the PDF edition; the notebooks keep the HTML and the PNG.
         """
         fig = self.static_figure()
         _settle_layout(fig)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
         png = base64.b64encode(buffer.getvalue()).decode("ascii")
+        page = self.to_html(_small_png(png), fig)  # reads the PNG drawing's layout
+        # the print edition's static figure, as a vector (what the kernels send for
+        # every other figure: book/_ext/ipython/ipython_kernel_config.py)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="pdf", bbox_inches="tight", metadata={"CreationDate": None})
+        pdf = base64.b64encode(buffer.getvalue()).decode("ascii")
         return {
+            "application/pdf": pdf,
             "image/png": png,
-            "text/html": self.to_html(_small_png(png), fig),
+            "text/html": page,
             "text/plain": f"<InteractiveFigure {self.name!r}: {self.label}>",
         }
 
