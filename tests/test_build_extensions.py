@@ -55,14 +55,20 @@ def test_kernels_get_one_blas_thread_unless_set(monkeypatch):
     assert os.environ["OMP_NUM_THREADS"] == os.environ["MKL_NUM_THREADS"] == "1"
 
 
-def test_stream_merging_leaves_the_kernels_outputs_alone():
+def test_stream_merging_joins_split_texts_without_duplicating_them():
     from nbformat.v4 import new_output
 
     outputs = [new_output("stream", name="stdout", text="first\n"),
                new_output("stream", name="stdout", text="second\n")]  # fmt: skip
+    figure = new_output("display_data", data={"text/plain": "<Figure>"})
+    later = new_output("stream", name="stdout", text="third\n")
+    outputs.extend([figure, later])
     merged = rnnbook_streams.coalesce_copies(outputs)
-    assert [o["text"] for o in merged] == ["first\nsecond\n"]
-    assert [o["text"] for o in outputs] == ["first\n", "second\n"]  # not changed in place
+    # the page: one block per stream (myst-nb's merge)
+    assert [o.get("text") for o in merged] == ["first\nsecond\nthird\n", None]
+    # the saved notebook: the same texts in the same order, however the kernel split them
+    assert [o.get("text") for o in outputs] == ["first\nsecond\n", None, "third\n"]
+    assert outputs[1] == figure and later["text"] == "third\n"  # the kernel's objects intact
 
 
 # --- the editions, the PDF, the kernels ------------------------------------------------------
