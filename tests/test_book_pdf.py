@@ -104,6 +104,23 @@ def page_texts(path: Path) -> list[str]:
     return pdftotext(path).split("\f")
 
 
+# a running head or foot: the book's title line, a page number, a numbered section title
+RUNNING = re.compile(
+    r"(Recurrent Neural Networks from Scratch, Version \S+|\d+|[A-Z\d]+(\.\d+)*\. .+)"
+)
+
+
+def page_body(text: str) -> str:
+    """A page's text without its running head and foot, so that a sentence that goes on
+    over a page break reads as one."""
+    lines = text.split("\n")
+    for end in (0, -1):
+        for _ in range(6):
+            if lines and (not lines[end].strip() or RUNNING.fullmatch(lines[end].strip())):
+                lines.pop(end)
+    return "\n".join(lines)
+
+
 def instructors_page(src: Path, docname: str) -> bool:
     """Whether the page holds the instructors' exercise list (the PDF's solutions appendix)."""
     return f"{{{INSTRUCTORS_DIRECTIVE}}}" in (src / f"{docname}.md").read_text()
@@ -241,7 +258,8 @@ def test_solutions_are_gathered_in_an_appendix(pdf):
     found = [i for i, text in enumerate(texts) if heading.search(text)]
     assert len(found) == 1, f"the solutions appendix starts on pages {found}"
     appendix = found[0]
-    before, after = " ".join(texts[:appendix]), " ".join(texts[appendix:])
+    bodies = [page_body(text) for text in texts]
+    before, after = " ".join(bodies[:appendix]), " ".join(bodies[appendix:])
     assert flat(before).count("Solution on page") == n_solutions
     # (an exercise without a title, as in the Performance appendix, has no parenthesis)
     assert len(re.findall(r"Solution to Exercise [\dA-Z.]*\d\b", flat(after))) >= n_solutions
