@@ -105,3 +105,18 @@ def test_included_listings_fit_the_text_column(chapter):
         for path, name in objects
     }
     assert not {k: v for k, v in wide.items() if v}, f"lines wider than {WIDTH}: {wide}"
+
+
+FIGURE_BLOCK = re.compile(r"^```\{(?:glue:)?figure\}[^\n]*\n(.*?)^```$", re.M | re.S)
+
+
+def test_figure_options_come_before_the_caption():
+    """A directive option after the caption's blank line is printed as caption text."""
+    late = {}
+    for page in sorted((ROOT / "book").glob("*.md")):
+        for block in FIGURE_BLOCK.findall(page.read_text(encoding="utf-8")):
+            _, _, caption = block.partition("\n\n")
+            options = re.findall(r"^:[a-z]+:", caption, flags=re.M)
+            if options:
+                late.setdefault(page.name, []).extend(options)
+    assert not late, late
