@@ -719,7 +719,10 @@ def peak_memory(fn: Callable[[], object]) -> int:
     """The peak of memory allocated while ``fn()`` runs, in bytes (``tracemalloc``).
 
     Counts what Python and NumPy allocate during the call, not what existed
-    before it; the same call gives the same number in every run.
+    before it. ``tracemalloc`` counts every thread's allocations: in a process
+    with no other thread the same call gives the same number in every run; in
+    a notebook kernel, whose own threads allocate a little, call it in a forked
+    child process for a reproducible number.
     """
     if not callable(fn):
         raise ValueError(f"fn: expected a function of no arguments, got {type(fn).__name__}")
